@@ -1,0 +1,8 @@
+// Everything simdiff offers, in one include.
+#pragma once
+
+#include "simdiff/backend.h"
+#include "simdiff/elementwise.h"
+#include "simdiff/matrix_shape.h"
+#include "simdiff/rowwise.h"
+#include "simdiff/version.h"

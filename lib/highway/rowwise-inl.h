@@ -1,0 +1,338 @@
+// Row-wise kernels (max, argmax, log-sum-exp, softmax, log-softmax and their backward passes),
+// written once in Highway ops and compiled for every target by highway_kernels.cc.
+//
+// Softmax is built from reusable steps, each one pass over the row in L1: reduce-max, then
+// sum of exp(x - max) (optionally storing each exponential), then a scaling pass.
+#if defined(SIMDIFF_LIB_HIGHWAY_ROWWISE_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef SIMDIFF_LIB_HIGHWAY_ROWWISE_INL_H_
+#undef SIMDIFF_LIB_HIGHWAY_ROWWISE_INL_H_
+#else
+#define SIMDIFF_LIB_HIGHWAY_ROWWISE_INL_H_
+#endif
+
+#include <cmath>
+#include <cstddef>
+#include <limits>
+
+#include "exp-inl.h"
+#include "hwy/highway.h"
+#include "tail-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace simdiff {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Row sums are formed in blocks of kBlockVectors vectors in the element type, then each block total
+// is added to a compensated (Neumaier) sum in double. The float error then stays at about
+// (kBlockVectors / 4 + 2 + log2(lanes)) ulp whatever the row length, where a running float sum
+// would lose accuracy linearly with it.
+constexpr std::size_t kBlockVectors = 16;
+
+// Compensated running sum of block totals (Neumaier's variant of Kahan summation).
+struct CompensatedSum {
+  double sum = 0;
+  double compensation = 0;
+
+  void Add(double value) {
+    const double t = sum + value;
+    compensation += std::fabs(sum) >= std::fabs(value) ? (sum - t) + value : (value - t) + sum;
+    sum = t;
+  }
+  double Total() const { return sum + compensation; }
+};
+
+template <class D, class V = hn::VFromD<D>>
+HWY_INLINE double ReduceToDouble(D d, V v) {
+  return static_cast<double>(hn::GetLane(hn::SumOfLanes(d, v)));
+}
+
+// Maximum of a row. With kTrackNaN, *has_nan tells whether the row holds a NaN (x86's max drops
+// NaN operands, so the maximum alone cannot tell); without it NaN handling is left to the caller.
+template <bool kTrackNaN, class D, class T = hn::TFromD<D>>
+HWY_INLINE T RowMax(D d, const T* HWY_RESTRICT x, std::size_t cols, bool* has_nan) {
+  const std::size_t N = hn::Lanes(d);
+  using V = hn::VFromD<D>;
+  const V lowest = hn::Set(d, -std::numeric_limits<T>::infinity());
+  // Four accumulators hide the latency of the max instruction.
+  V m0 = lowest, m1 = lowest, m2 = lowest, m3 = lowest;
+  auto nan0 = hn::IsNaN(lowest);
+  auto nan1 = nan0;
+  std::size_t i = 0;
+  for (; i + 4 * N <= cols; i += 4 * N) {
+    const V v0 = hn::LoadU(d, x + i);
+    const V v1 = hn::LoadU(d, x + i + N);
+    const V v2 = hn::LoadU(d, x + i + 2 * N);
+    const V v3 = hn::LoadU(d, x + i + 3 * N);
+    m0 = hn::Max(m0, v0);
+    m1 = hn::Max(m1, v1);
+    m2 = hn::Max(m2, v2);
+    m3 = hn::Max(m3, v3);
+    if constexpr (kTrackNaN) {
+      nan0 = hn::Or(nan0, hn::Or(hn::IsNaN(v0), hn::IsNaN(v1)));
+      nan1 = hn::Or(nan1, hn::Or(hn::IsNaN(v2), hn::IsNaN(v3)));
+    }
+  }
+  for (; i + N <= cols; i += N) {
+    const V v = hn::LoadU(d, x + i);
+    m0 = hn::Max(m0, v);
+    if constexpr (kTrackNaN) nan0 = hn::Or(nan0, hn::IsNaN(v));
+  }
+  if (i < cols) {
+    const V v = LoadTail(d, x + i, cols - i, lowest);
+    m0 = hn::Max(m0, v);
+    if constexpr (kTrackNaN) nan0 = hn::Or(nan0, hn::IsNaN(v));
+  }
+  if constexpr (kTrackNaN) *has_nan = !hn::AllFalse(d, hn::Or(nan0, nan1));
+  const V m = hn::Max(hn::Max(m0, m1), hn::Max(m2, m3));
+  return hn::GetLane(hn::MaxOfLanes(d, m));
+}
+
+// sum_i exp(x[i] - m), in double; with kStore also writes each exp(x[i] - m) to y[i] (y may be x).
+// A NaN in the row, or an infinite m, makes the sum NaN.
+template <bool kStore, class D, class T = hn::TFromD<D>>
+HWY_INLINE double SumExpShifted(D d, const T* x, T* y, std::size_t cols, T m) {
+  const std::size_t N = hn::Lanes(d);
+  using V = hn::VFromD<D>;
+  const V vm = hn::Set(d, m);
+  CompensatedSum total;
+  std::size_t i = 0;
+  while (i + 4 * N <= cols) {
+    const std::size_t block_end = HWY_MIN(cols, i + kBlockVectors * N);
+    // Four accumulators: the exp chain is long, and 4 independent vectors keep both FMA ports fed.
+    V s0 = hn::Zero(d), s1 = hn::Zero(d), s2 = hn::Zero(d), s3 = hn::Zero(d);
+    for (; i + 4 * N <= block_end; i += 4 * N) {
+      const V e0 = ExpFlushSubnormal(d, hn::Sub(hn::LoadU(d, x + i), vm));
+      const V e1 = ExpFlushSubnormal(d, hn::Sub(hn::LoadU(d, x + i + N), vm));
+      const V e2 = ExpFlushSubnormal(d, hn::Sub(hn::LoadU(d, x + i + 2 * N), vm));
+      const V e3 = ExpFlushSubnormal(d, hn::Sub(hn::LoadU(d, x + i + 3 * N), vm));
+      if constexpr (kStore) {
+        hn::StoreU(e0, d, y + i);
+        hn::StoreU(e1, d, y + i + N);
+        hn::StoreU(e2, d, y + i + 2 * N);
+        hn::StoreU(e3, d, y + i + 3 * N);
+      }
+      s0 = hn::Add(s0, e0);
+      s1 = hn::Add(s1, e1);
+      s2 = hn::Add(s2, e2);
+      s3 = hn::Add(s3, e3);
+    }
+    total.Add(ReduceToDouble(d, hn::Add(hn::Add(s0, s1), hn::Add(s2, s3))));
+  }
+  V s = hn::Zero(d);
+  for (; i + N <= cols; i += N) {
+    const V e = ExpFlushSubnormal(d, hn::Sub(hn::LoadU(d, x + i), vm));
+    if constexpr (kStore) hn::StoreU(e, d, y + i);
+    s = hn::Add(s, e);
+  }
+  if (i < cols) {
+    const std::size_t count = cols - i;
+    const V e = ExpFlushSubnormal(d, hn::Sub(LoadTail(d, x + i, count, vm), vm));
+    if constexpr (kStore) StoreTail(d, e, y + i, count);
+    s = hn::Add(s, hn::IfThenElseZero(hn::FirstN(d, count), e));
+  }
+  total.Add(ReduceToDouble(d, s));
+  return total.Total();
+}
+
+// y[i] = f(v) for the vectors v of a row, f(d, v) a vector function; y may be x.
+template <class D, class F, class T = hn::TFromD<D>>
+HWY_INLINE void MapRow(D d, const T* x, T* y, std::size_t cols, const F& f) {
+  const std::size_t N = hn::Lanes(d);
+  std::size_t i = 0;
+  for (; i + N <= cols; i += N) hn::StoreU(f(hn::LoadU(d, x + i)), d, y + i);
+  if (i < cols) StoreTail(d, f(LoadTail(d, x + i, cols - i, hn::Zero(d))), y + i, cols - i);
+}
+
+// y[i] = f(a[i], b[i]); y may be a or b.
+template <class D, class F, class T = hn::TFromD<D>>
+HWY_INLINE void MapRow2(D d, const T* a, const T* b, T* y, std::size_t cols, const F& f) {
+  const std::size_t N = hn::Lanes(d);
+  std::size_t i = 0;
+  for (; i + N <= cols; i += N) {
+    hn::StoreU(f(hn::LoadU(d, a + i), hn::LoadU(d, b + i)), d, y + i);
+  }
+  if (i < cols) {
+    const std::size_t count = cols - i;
+    const auto zero = hn::Zero(d);
+    StoreTail(d, f(LoadTail(d, a + i, count, zero), LoadTail(d, b + i, count, zero)), y + i, count);
+  }
+}
+
+// sum_i f(a[i], b[i]) for a vector function f, in double with the same blocking as SumExpShifted.
+template <class D, class F, class T = hn::TFromD<D>>
+HWY_INLINE double SumRow2(D d, const T* a, const T* b, std::size_t cols, const F& f) {
+  const std::size_t N = hn::Lanes(d);
+  using V = hn::VFromD<D>;
+  CompensatedSum total;
+  std::size_t i = 0;
+  while (i + 4 * N <= cols) {
+    const std::size_t block_end = HWY_MIN(cols, i + kBlockVectors * N);
+    V s0 = hn::Zero(d), s1 = hn::Zero(d), s2 = hn::Zero(d), s3 = hn::Zero(d);
+    for (; i + 4 * N <= block_end; i += 4 * N) {
+      s0 = hn::Add(s0, f(hn::LoadU(d, a + i), hn::LoadU(d, b + i)));
+      s1 = hn::Add(s1, f(hn::LoadU(d, a + i + N), hn::LoadU(d, b + i + N)));
+      s2 = hn::Add(s2, f(hn::LoadU(d, a + i + 2 * N), hn::LoadU(d, b + i + 2 * N)));
+      s3 = hn::Add(s3, f(hn::LoadU(d, a + i + 3 * N), hn::LoadU(d, b + i + 3 * N)));
+    }
+    total.Add(ReduceToDouble(d, hn::Add(hn::Add(s0, s1), hn::Add(s2, s3))));
+  }
+  V s = hn::Zero(d);
+  for (; i + N <= cols; i += N) s = hn::Add(s, f(hn::LoadU(d, a + i), hn::LoadU(d, b + i)));
+  if (i < cols) {
+    const std::size_t count = cols - i;
+    const V v = f(LoadTail(d, a + i, count, hn::Zero(d)), LoadTail(d, b + i, count, hn::Zero(d)));
+    s = hn::Add(s, hn::IfThenElseZero(hn::FirstN(d, count), v));
+  }
+  total.Add(ReduceToDouble(d, s));
+  return total.Total();
+}
+
+// Whether a row holds a NaN; used only on the rare rows whose maximum is infinite.
+template <class T>
+bool RowHasNaN(const T* x, std::size_t cols) {
+  for (std::size_t i = 0; i < cols; ++i) {
+    if (std::isnan(x[i])) return true;
+  }
+  return false;
+}
+
+template <class T>
+void RowMaxKernel(const T* HWY_RESTRICT x, T* HWY_RESTRICT out, std::size_t rows, std::size_t cols,
+                  std::size_t stride) {
+  const hn::ScalableTag<T> d;
+  for (std::size_t r = 0; r < rows; ++r) {
+    bool has_nan = false;
+    const T m = RowMax<true>(d, x + r * stride, cols, &has_nan);
+    out[r] = has_nan ? std::numeric_limits<T>::quiet_NaN() : m;
+  }
+}
+
+template <class T>
+void RowArgmaxKernel(const T* HWY_RESTRICT x, std::size_t* HWY_RESTRICT out, std::size_t rows,
+                     std::size_t cols, std::size_t stride) {
+  const hn::ScalableTag<T> d;
+  const std::size_t N = hn::Lanes(d);
+  for (std::size_t r = 0; r < rows; ++r) {
+    const T* row = x + r * stride;
+    bool has_nan = false;
+    const T m = RowMax<true>(d, row, cols, &has_nan);
+    // The first lane equal to the maximum (or, with NaN, the first NaN, which compares unequal
+    // to itself: x != x).
+    const auto vm = hn::Set(d, m);
+    std::size_t found = 0;
+    for (std::size_t i = 0; i < cols; i += N) {
+      const std::size_t count = HWY_MIN(N, cols - i);
+      const auto v = count == N ? hn::LoadU(d, row + i) : LoadTail(d, row + i, count, vm);
+      const auto hit = hn::And(hn::FirstN(d, count), has_nan ? hn::IsNaN(v) : hn::Eq(v, vm));
+      const intptr_t lane = hn::FindFirstTrue(d, hit);
+      if (lane >= 0) {
+        found = i + static_cast<std::size_t>(lane);
+        break;
+      }
+    }
+    out[r] = found;
+  }
+}
+
+// log-sum-exp of one row, with PyTorch's special values.
+template <class D, class T = hn::TFromD<D>>
+HWY_INLINE T RowLogSumExp(D d, const T* row, std::size_t cols) {
+  const T m = RowMax<false>(d, row, cols, nullptr);
+  if (std::isinf(m)) {
+    // All -inf gives -inf, any +inf gives +inf, unless a NaN is present (x86's max skips it).
+    return RowHasNaN(row, cols) ? std::numeric_limits<T>::quiet_NaN() : m;
+  }
+  // A NaN that the max skipped makes the sum NaN.
+  return static_cast<T>(static_cast<double>(m) +
+                        std::log(SumExpShifted<false>(d, row, static_cast<T*>(nullptr), cols, m)));
+}
+
+template <class T>
+void LogSumExpKernel(const T* HWY_RESTRICT x, T* HWY_RESTRICT out, std::size_t rows,
+                     std::size_t cols, std::size_t stride) {
+  const hn::ScalableTag<T> d;
+  for (std::size_t r = 0; r < rows; ++r) out[r] = RowLogSumExp(d, x + r * stride, cols);
+}
+
+// y may be x (in place): each pass reads an element before it writes the same element.
+template <class T>
+void SoftmaxKernel(const T* x, T* y, std::size_t rows, std::size_t cols, std::size_t stride) {
+  const hn::ScalableTag<T> d;
+  for (std::size_t r = 0; r < rows; ++r) {
+    const T* in = x + r * stride;
+    T* out = y + r * stride;
+    // An infinite maximum makes the sum NaN (inf - inf), hence the row NaN, as in PyTorch.
+    const T m = RowMax<false>(d, in, cols, nullptr);
+    const double sum = SumExpShifted<true>(d, in, out, cols, m);
+    const T inverse = static_cast<T>(1.0 / sum);
+    MapRow(d, out, out, cols,
+           [d, inverse](auto v) HWY_ATTR { return hn::Mul(v, hn::Set(d, inverse)); });
+  }
+}
+
+template <class T>
+void LogSoftmaxKernel(const T* x, T* y, std::size_t rows, std::size_t cols, std::size_t stride) {
+  const hn::ScalableTag<T> d;
+  for (std::size_t r = 0; r < rows; ++r) {
+    const T* in = x + r * stride;
+    const T m = RowMax<false>(d, in, cols, nullptr);
+    const double sum = SumExpShifted<false>(d, in, static_cast<T*>(nullptr), cols, m);
+    // (x - max) - log(sum): x - max is exact near the maximum, where the result is small.
+    const T log_sum = static_cast<T>(std::log(sum));
+    MapRow(d, in, y + r * stride, cols, [d, m, log_sum](auto v) HWY_ATTR {
+      return hn::Sub(hn::Sub(v, hn::Set(d, m)), hn::Set(d, log_sum));
+    });
+  }
+}
+
+// dx = y * (dy - dot(y, dy))
+template <class T>
+void SoftmaxBackwardKernel(const T* y, const T* dy, T* dx, std::size_t rows, std::size_t cols,
+                           std::size_t stride) {
+  const hn::ScalableTag<T> d;
+  for (std::size_t r = 0; r < rows; ++r) {
+    const std::size_t o = r * stride;
+    const double dot =
+        SumRow2(d, y + o, dy + o, cols, [](auto a, auto b) HWY_ATTR { return hn::Mul(a, b); });
+    const T dot_t = static_cast<T>(dot);
+    MapRow2(d, y + o, dy + o, dx + o, cols, [d, dot_t](auto yv, auto dyv) HWY_ATTR {
+      return hn::Mul(yv, hn::Sub(dyv, hn::Set(d, dot_t)));
+    });
+  }
+}
+
+// dx = dy - exp(y) * sum(dy), y = log_softmax(x)
+template <class T>
+void LogSoftmaxBackwardKernel(const T* y, const T* dy, T* dx, std::size_t rows, std::size_t cols,
+                              std::size_t stride) {
+  const hn::ScalableTag<T> d;
+  for (std::size_t r = 0; r < rows; ++r) {
+    const std::size_t o = r * stride;
+    const double sum = SumRow2(d, dy + o, dy + o, cols, [](auto a, auto) HWY_ATTR { return a; });
+    const T sum_t = static_cast<T>(sum);
+    MapRow2(d, y + o, dy + o, dx + o, cols, [d, sum_t](auto yv, auto dyv) HWY_ATTR {
+      return hn::NegMulAdd(ExpFullRange(d, yv), hn::Set(d, sum_t), dyv);
+    });
+  }
+}
+
+// dx = dlse * exp(x - lse)
+template <class T>
+void LogSumExpBackwardKernel(const T* x, const T* HWY_RESTRICT lse, const T* HWY_RESTRICT dlse,
+                             T* dx, std::size_t rows, std::size_t cols, std::size_t stride) {
+  const hn::ScalableTag<T> d;
+  for (std::size_t r = 0; r < rows; ++r) {
+    const T row_lse = lse[r];
+    const T row_dlse = dlse[r];
+    MapRow(d, x + r * stride, dx + r * stride, cols, [d, row_lse, row_dlse](auto v) HWY_ATTR {
+      return hn::Mul(hn::Set(d, row_dlse), ExpFullRange(d, hn::Sub(v, hn::Set(d, row_lse))));
+    });
+  }
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace simdiff
+HWY_AFTER_NAMESPACE();
+
+#endif  // SIMDIFF_LIB_HIGHWAY_ROWWISE_INL_H_
