@@ -8,13 +8,14 @@
 namespace simdiff::detail {
 
 std::size_t checked_extent(const char* function, MatrixShape shape) {
-  const std::string where = std::string(function) + ": ";
   if (shape.cols == 0) {
-    throw std::invalid_argument(where + "shape.cols is 0; expected at least 1 column");
+    throw std::invalid_argument(std::string(function) + ": " +
+                                "shape.cols is 0; expected at least 1 column");
   }
   if (shape.stride != 0 && shape.stride < shape.cols) {
-    throw std::invalid_argument(where + "shape.stride " + std::to_string(shape.stride) +
-                                " is smaller than shape.cols " + std::to_string(shape.cols) +
+    throw std::invalid_argument(std::string(function) + ": " + "shape.stride " +
+                                std::to_string(shape.stride) + " is smaller than shape.cols " +
+                                std::to_string(shape.cols) +
                                 "; expected stride >= cols (or 0 for dense rows)");
   }
   if (shape.rows == 0) return 0;
@@ -23,8 +24,9 @@ std::size_t checked_extent(const char* function, MatrixShape shape) {
   // Elements are addressed through byte pointers: keep the extent below SIZE_MAX / 8.
   const std::size_t limit = kMax / sizeof(double);
   if (shape.rows - 1 > (limit - shape.cols) / stride) {
-    throw std::invalid_argument(where + "shape rows " + std::to_string(shape.rows) + " x stride " +
-                                std::to_string(stride) + " + cols " + std::to_string(shape.cols) +
+    throw std::invalid_argument(std::string(function) + ": " + "shape rows " +
+                                std::to_string(shape.rows) + " x stride " + std::to_string(stride) +
+                                " + cols " + std::to_string(shape.cols) +
                                 " overflows the addressable size");
   }
   return (shape.rows - 1) * stride + shape.cols;

@@ -1,6 +1,5 @@
 // Element-wise functions (exp, log, log1p, sigmoid, softplus, log_sigmoid) in Highway ops,
-// compiled for every target by highway_kernels.cc. Logarithms come from hwy/contrib/math
-// (2 ulp), with the special values its documented range leaves out handled here.
+// compiled for every target by highway_kernels.cc.
 #if defined(SIMDIFF_LIB_HIGHWAY_ELEMENTWISE_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef SIMDIFF_LIB_HIGHWAY_ELEMENTWISE_INL_H_
 #undef SIMDIFF_LIB_HIGHWAY_ELEMENTWISE_INL_H_
@@ -11,33 +10,14 @@
 #include <cstddef>
 
 #include "exp-inl.h"
-#include "hwy/contrib/math/math-inl.h"
 #include "hwy/highway.h"
+#include "log-inl.h"
 #include "tail-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace simdiff {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
-
-// ln x: -inf at +-0, NaN below 0 and for NaN, +inf at +inf.
-template <class D, class V = hn::VFromD<D>>
-HWY_INLINE V LogFullRange(D d, V x) {
-  V y = hn::Log(d, x);
-  y = hn::IfThenElse(hn::Eq(x, hn::Zero(d)), hn::Neg(hn::Inf(d)), y);
-  y = hn::IfThenElse(hn::Eq(x, hn::Inf(d)), x, y);
-  return hn::IfThenElse(hn::Not(hn::Ge(x, hn::Zero(d))), hn::NaN(d), y);
-}
-
-// ln(1 + x): -inf at -1, NaN below -1 and for NaN, +inf at +inf.
-template <class D, class V = hn::VFromD<D>>
-HWY_INLINE V Log1pFullRange(D d, V x) {
-  const V minus_one = hn::Set(d, hn::TFromD<D>(-1));
-  V y = hn::Log1p(d, x);
-  y = hn::IfThenElse(hn::Eq(x, minus_one), hn::Neg(hn::Inf(d)), y);
-  y = hn::IfThenElse(hn::Eq(x, hn::Inf(d)), x, y);
-  return hn::IfThenElse(hn::Not(hn::Ge(x, minus_one)), hn::NaN(d), y);
-}
 
 // 1 / (1 + e^-x) from t = e^-|x| <= 1, which cannot overflow: 1 / (1 + t) for x >= 0 and
 // t / (1 + t) for x < 0.

@@ -16,6 +16,7 @@
 
 #include "exp-inl.h"
 #include "hwy/highway.h"
+#include "log-inl.h"
 #include "tail-inl.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -235,54 +236,181 @@ void RowArgmaxKernel(const T* HWY_RESTRICT x, std::size_t* HWY_RESTRICT out, std
   }
 }
 
-// log-sum-exp of one row, with PyTorch's special values.
-template <class D, class T = hn::TFromD<D>>
-HWY_INLINE T RowLogSumExp(D d, const T* row, std::size_t cols) {
-  const T m = RowMax<false>(d, row, cols, nullptr);
-  if (std::isinf(m)) {
-    // All -inf gives -inf, any +inf gives +inf, unless a NaN is present (x86's max skips it).
-    return RowHasNaN(row, cols) ? std::numeric_limits<T>::quiet_NaN() : m;
-  }
-  // A NaN that the max skipped makes the sum NaN.
-  return static_cast<T>(static_cast<double>(m) +
-                        std::log(SumExpShifted<false>(d, row, static_cast<T*>(nullptr), cols, m)));
+// Rows of at most two vectors are loaded once and reduced in registers. Lanes past the end of the
+// row hold -inf, whose exponential is 0.
+template <class D>
+HWY_INLINE bool IsShortRow(D d, std::size_t cols) {
+  return cols <= 2 * hn::Lanes(d);
 }
+
+template <class D, class V = hn::VFromD<D>, class T = hn::TFromD<D>>
+HWY_INLINE void LoadShortRow(D d, const T* x, std::size_t cols, V& v0, V& v1) {
+  const std::size_t N = hn::Lanes(d);
+  const V lowest = hn::Set(d, -std::numeric_limits<T>::infinity());
+  if (cols < N) {
+    v0 = LoadTail(d, x, cols, lowest);
+    v1 = lowest;
+    return;
+  }
+  v0 = hn::LoadU(d, x);
+  if (cols == 2 * N) {
+    v1 = hn::LoadU(d, x + N);
+  } else {
+    v1 = cols > N ? LoadTail(d, x + N, cols - N, lowest) : lowest;
+  }
+}
+
+template <class D, class V = hn::VFromD<D>, class T = hn::TFromD<D>>
+HWY_INLINE void StoreShortRow(D d, V v0, V v1, T* y, std::size_t cols) {
+  const std::size_t N = hn::Lanes(d);
+  if (cols < N) {
+    StoreTail(d, v0, y, cols);
+    return;
+  }
+  hn::StoreU(v0, d, y);
+  if (cols == 2 * N) {
+    hn::StoreU(v1, d, y + N);
+  } else if (cols > N) {
+    StoreTail(d, v1, y + N, cols - N);
+  }
+}
+
+// The maximum m of a row and sum exp(x - m) in double; with kStore each exp(x - m) is also
+// written to y (y may be x). A NaN in the row, or an infinite maximum, makes the sum NaN.
+template <bool kStore, class D, class T = hn::TFromD<D>>
+HWY_INLINE double RowMaxAndSumExp(D d, const T* x, T* y, std::size_t cols, T* max) {
+  if (IsShortRow(d, cols)) {
+    hn::VFromD<D> v0 = hn::Zero(d), v1 = hn::Zero(d);
+    LoadShortRow(d, x, cols, v0, v1);
+    const auto m = hn::MaxOfLanes(d, hn::Max(v0, v1));
+    const auto e0 = ExpFlushSubnormal(d, hn::Sub(v0, m));
+    const auto e1 = ExpFlushSubnormal(d, hn::Sub(v1, m));
+    if constexpr (kStore) StoreShortRow(d, e0, e1, y, cols);
+    *max = hn::GetLane(m);
+    return ReduceToDouble(d, hn::Add(e0, e1));
+  }
+  *max = RowMax<false>(d, x, cols, nullptr);
+  return SumExpShifted<kStore>(d, x, y, cols, *max);
+}
+
+// Softmax of a short row entirely in registers: storing the exponentials and reloading them for
+// the scaling pass would stall on store-to-load forwarding, which fails for masked stores.
+template <class D, class T = hn::TFromD<D>>
+HWY_INLINE void ShortRowSoftmax(D d, const T* x, T* y, std::size_t cols) {
+  hn::VFromD<D> v0 = hn::Zero(d), v1 = hn::Zero(d);
+  LoadShortRow(d, x, cols, v0, v1);
+  const auto m = hn::MaxOfLanes(d, hn::Max(v0, v1));
+  const auto e0 = ExpFlushSubnormal(d, hn::Sub(v0, m));
+  const auto e1 = ExpFlushSubnormal(d, hn::Sub(v1, m));
+  const auto inverse = hn::Div(hn::Set(d, T(1)), hn::SumOfLanes(d, hn::Add(e0, e1)));
+  StoreShortRow(d, hn::Mul(e0, inverse), hn::Mul(e1, inverse), y, cols);
+}
+
+// Rows are processed in groups. Within a group the per-row passes only depend on their own row,
+// so the out-of-order core overlaps the rows' latency chains, and the per-row scalar step
+// (1 / sum or log(sum)) runs as one SIMD operation over the group instead of a division or a libm
+// call per row, which would dominate short rows. A group's rows fit in 16 KiB of L1.
+constexpr std::size_t kMaxRowGroup = 16;
+
+template <class T>
+HWY_INLINE std::size_t RowGroupSize(std::size_t cols) {
+  return HWY_MAX(std::size_t{1}, HWY_MIN(kMaxRowGroup, 16384 / (cols * sizeof(T))));
+}
+
+// Per-row values of a group, in double, padded with 1.0 to whole vectors.
+struct RowGroupValues {
+  static constexpr std::size_t kCapacity = kMaxRowGroup + hn::MaxLanes(hn::ScalableTag<double>());
+  HWY_ALIGN double values[kCapacity];
+
+  // values[i] = f(values[i]) for i < count, a whole vector at a time.
+  template <class F>
+  HWY_INLINE void Map(std::size_t count, const F& f) {
+    const hn::ScalableTag<double> dd;
+    const std::size_t N = hn::Lanes(dd);
+    for (std::size_t i = count; i < HWY_MIN(kCapacity, count + N); ++i) values[i] = 1.0;
+    for (std::size_t i = 0; i < count; i += N) {
+      hn::Store(f(dd, hn::Load(dd, values + i)), dd, values + i);
+    }
+  }
+};
 
 template <class T>
 void LogSumExpKernel(const T* HWY_RESTRICT x, T* HWY_RESTRICT out, std::size_t rows,
                      std::size_t cols, std::size_t stride) {
   const hn::ScalableTag<T> d;
-  for (std::size_t r = 0; r < rows; ++r) out[r] = RowLogSumExp(d, x + r * stride, cols);
+  const std::size_t group = RowGroupSize<T>(cols);
+  RowGroupValues log_sums;
+  T maxima[kMaxRowGroup];
+  for (std::size_t first = 0; first < rows; first += group) {
+    const std::size_t count = HWY_MIN(group, rows - first);
+    for (std::size_t i = 0; i < count; ++i) {
+      log_sums.values[i] = RowMaxAndSumExp<false>(d, x + (first + i) * stride,
+                                                  static_cast<T*>(nullptr), cols, &maxima[i]);
+    }
+    log_sums.Map(count, [](auto dd, auto v) HWY_ATTR { return LogFullRange(dd, v); });
+    for (std::size_t i = 0; i < count; ++i) {
+      const T m = maxima[i];
+      if (std::isinf(m)) {
+        // All -inf gives -inf, any +inf gives +inf, unless a NaN is present (x86's max skips it).
+        out[first + i] =
+            RowHasNaN(x + (first + i) * stride, cols) ? std::numeric_limits<T>::quiet_NaN() : m;
+      } else {
+        out[first + i] = static_cast<T>(static_cast<double>(m) + log_sums.values[i]);
+      }
+    }
+  }
 }
 
 // y may be x (in place): each pass reads an element before it writes the same element.
 template <class T>
 void SoftmaxKernel(const T* x, T* y, std::size_t rows, std::size_t cols, std::size_t stride) {
   const hn::ScalableTag<T> d;
-  for (std::size_t r = 0; r < rows; ++r) {
-    const T* in = x + r * stride;
-    T* out = y + r * stride;
-    // An infinite maximum makes the sum NaN (inf - inf), hence the row NaN, as in PyTorch.
-    const T m = RowMax<false>(d, in, cols, nullptr);
-    const double sum = SumExpShifted<true>(d, in, out, cols, m);
-    const T inverse = static_cast<T>(1.0 / sum);
-    MapRow(d, out, out, cols,
-           [d, inverse](auto v) HWY_ATTR { return hn::Mul(v, hn::Set(d, inverse)); });
+  if (IsShortRow(d, cols)) {
+    for (std::size_t r = 0; r < rows; ++r) ShortRowSoftmax(d, x + r * stride, y + r * stride, cols);
+    return;
+  }
+  const std::size_t group = RowGroupSize<T>(cols);
+  RowGroupValues inverses;
+  for (std::size_t first = 0; first < rows; first += group) {
+    const std::size_t count = HWY_MIN(group, rows - first);
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::size_t offset = (first + i) * stride;
+      // An infinite maximum makes the sum NaN (inf - inf), hence the row NaN, as in PyTorch.
+      T m;
+      inverses.values[i] = RowMaxAndSumExp<true>(d, x + offset, y + offset, cols, &m);
+    }
+    inverses.Map(count, [](auto dd, auto v) HWY_ATTR { return hn::Div(hn::Set(dd, 1.0), v); });
+    for (std::size_t i = 0; i < count; ++i) {
+      T* row = y + (first + i) * stride;
+      const T inverse = static_cast<T>(inverses.values[i]);
+      MapRow(d, row, row, cols,
+             [d, inverse](auto v) HWY_ATTR { return hn::Mul(v, hn::Set(d, inverse)); });
+    }
   }
 }
 
 template <class T>
 void LogSoftmaxKernel(const T* x, T* y, std::size_t rows, std::size_t cols, std::size_t stride) {
   const hn::ScalableTag<T> d;
-  for (std::size_t r = 0; r < rows; ++r) {
-    const T* in = x + r * stride;
-    const T m = RowMax<false>(d, in, cols, nullptr);
-    const double sum = SumExpShifted<false>(d, in, static_cast<T*>(nullptr), cols, m);
-    // (x - max) - log(sum): x - max is exact near the maximum, where the result is small.
-    const T log_sum = static_cast<T>(std::log(sum));
-    MapRow(d, in, y + r * stride, cols, [d, m, log_sum](auto v) HWY_ATTR {
-      return hn::Sub(hn::Sub(v, hn::Set(d, m)), hn::Set(d, log_sum));
-    });
+  const std::size_t group = RowGroupSize<T>(cols);
+  RowGroupValues log_sums;
+  T maxima[kMaxRowGroup];
+  for (std::size_t first = 0; first < rows; first += group) {
+    const std::size_t count = HWY_MIN(group, rows - first);
+    for (std::size_t i = 0; i < count; ++i) {
+      log_sums.values[i] = RowMaxAndSumExp<false>(d, x + (first + i) * stride,
+                                                  static_cast<T*>(nullptr), cols, &maxima[i]);
+    }
+    log_sums.Map(count, [](auto dd, auto v) HWY_ATTR { return LogFullRange(dd, v); });
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::size_t offset = (first + i) * stride;
+      const T m = maxima[i];
+      const T log_sum = static_cast<T>(log_sums.values[i]);
+      // (x - max) - log(sum): x - max is exact near the maximum, where the result is small.
+      MapRow(d, x + offset, y + offset, cols, [d, m, log_sum](auto v) HWY_ATTR {
+        return hn::Sub(hn::Sub(v, hn::Set(d, m)), hn::Set(d, log_sum));
+      });
+    }
   }
 }
 
