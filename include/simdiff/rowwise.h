@@ -14,8 +14,9 @@
 //   row of all `-inf` has log-sum-exp `-inf` and NaN softmax/log-softmax (0/0); a row holding
 //   `+inf` (and no NaN) has log-sum-exp `+inf`, and its softmax/log-softmax are NaN (inf/inf). The
 //   exponentials are computed as `exp(x - max)`, so inputs where `exp(x)` overflows (x near 100 in
-//   float, a spread of +-3e38) give exact results. Softmax outputs below the smallest normal number
-//   (1.2e-38 for float, 2.2e-308 for double) are flushed to zero.
+//   float, a spread of +-3e38) give exact results. The SIMD backends flush terms exp(x - max) below
+//   the smallest normal number (1.2e-38 float, 2.2e-308 double) to zero, so softmax outputs that
+//   small carry an absolute error of at most that number.
 // - Accuracy against a `long double` reference, at every row length (measured bounds are asserted
 //   by tests/test_rowwise.cc): float log-sum-exp and softmax within 1e-6 relative, log-softmax
 //   within 1e-6 absolute + 1e-6 relative; double within 1e-14 relative (1e-14 absolute + relative

@@ -15,6 +15,7 @@
 #include <limits>
 
 #include "exp-inl.h"
+#include "hwy/cache_control.h"
 #include "hwy/highway.h"
 #include "log-inl.h"
 #include "tail-inl.h"
@@ -90,9 +91,11 @@ HWY_INLINE T RowMax(D d, const T* HWY_RESTRICT x, std::size_t cols, bool* has_na
 }
 
 // sum_i exp(x[i] - m), in double; with kStore also writes each exp(x[i] - m) to y[i] (y may be x).
-// A NaN in the row, or an infinite m, makes the sum NaN.
+// A NaN in the row, or an infinite m, makes the sum NaN. `next_row` (or nullptr) is prefetched
+// while this row is computed, so that on matrices larger than the caches the memory transfer of
+// the next row overlaps the arithmetic of this one instead of alternating with it.
 template <bool kStore, class D, class T = hn::TFromD<D>>
-HWY_INLINE double SumExpShifted(D d, const T* x, T* y, std::size_t cols, T m) {
+HWY_INLINE double SumExpShifted(D d, const T* x, T* y, std::size_t cols, T m, const T* next_row) {
   const std::size_t N = hn::Lanes(d);
   using V = hn::VFromD<D>;
   const V vm = hn::Set(d, m);
@@ -103,6 +106,9 @@ HWY_INLINE double SumExpShifted(D d, const T* x, T* y, std::size_t cols, T m) {
     // Four accumulators: the exp chain is long, and 4 independent vectors keep both FMA ports fed.
     V s0 = hn::Zero(d), s1 = hn::Zero(d), s2 = hn::Zero(d), s3 = hn::Zero(d);
     for (; i + 4 * N <= block_end; i += 4 * N) {
+      if (next_row != nullptr) {
+        for (std::size_t k = 0; k < 4 * N; k += 64 / sizeof(T)) hwy::Prefetch(next_row + i + k);
+      }
       const V e0 = ExpFlushSubnormal(d, hn::Sub(hn::LoadU(d, x + i), vm));
       const V e1 = ExpFlushSubnormal(d, hn::Sub(hn::LoadU(d, x + i + N), vm));
       const V e2 = ExpFlushSubnormal(d, hn::Sub(hn::LoadU(d, x + i + 2 * N), vm));
@@ -278,7 +284,8 @@ HWY_INLINE void StoreShortRow(D d, V v0, V v1, T* y, std::size_t cols) {
 // The maximum m of a row and sum exp(x - m) in double; with kStore each exp(x - m) is also
 // written to y (y may be x). A NaN in the row, or an infinite maximum, makes the sum NaN.
 template <bool kStore, class D, class T = hn::TFromD<D>>
-HWY_INLINE double RowMaxAndSumExp(D d, const T* x, T* y, std::size_t cols, T* max) {
+HWY_INLINE double RowMaxAndSumExp(D d, const T* x, T* y, std::size_t cols, T* max,
+                                  const T* next_row) {
   if (IsShortRow(d, cols)) {
     hn::VFromD<D> v0 = hn::Zero(d), v1 = hn::Zero(d);
     LoadShortRow(d, x, cols, v0, v1);
@@ -290,7 +297,7 @@ HWY_INLINE double RowMaxAndSumExp(D d, const T* x, T* y, std::size_t cols, T* ma
     return ReduceToDouble(d, hn::Add(e0, e1));
   }
   *max = RowMax<false>(d, x, cols, nullptr);
-  return SumExpShifted<kStore>(d, x, y, cols, *max);
+  return SumExpShifted<kStore>(d, x, y, cols, *max, next_row);
 }
 
 // Softmax of a short row entirely in registers: storing the exponentials and reloading them for
@@ -304,6 +311,12 @@ HWY_INLINE void ShortRowSoftmax(D d, const T* x, T* y, std::size_t cols) {
   const auto e1 = ExpFlushSubnormal(d, hn::Sub(v1, m));
   const auto inverse = hn::Div(hn::Set(d, T(1)), hn::SumOfLanes(d, hn::Add(e0, e1)));
   StoreShortRow(d, hn::Mul(e0, inverse), hn::Mul(e1, inverse), y, cols);
+}
+
+// The row after row r, or nullptr for the last row.
+template <class T>
+HWY_INLINE const T* NextRow(const T* x, std::size_t r, std::size_t rows, std::size_t stride) {
+  return r + 1 < rows ? x + (r + 1) * stride : nullptr;
 }
 
 // Rows are processed in groups. Within a group the per-row passes only depend on their own row,
@@ -344,8 +357,9 @@ void LogSumExpKernel(const T* HWY_RESTRICT x, T* HWY_RESTRICT out, std::size_t r
   for (std::size_t first = 0; first < rows; first += group) {
     const std::size_t count = HWY_MIN(group, rows - first);
     for (std::size_t i = 0; i < count; ++i) {
-      log_sums.values[i] = RowMaxAndSumExp<false>(d, x + (first + i) * stride,
-                                                  static_cast<T*>(nullptr), cols, &maxima[i]);
+      const std::size_t r = first + i;
+      log_sums.values[i] = RowMaxAndSumExp<false>(d, x + r * stride, static_cast<T*>(nullptr), cols,
+                                                  &maxima[i], NextRow(x, r, rows, stride));
     }
     log_sums.Map(count, [](auto dd, auto v) HWY_ATTR { return LogFullRange(dd, v); });
     for (std::size_t i = 0; i < count; ++i) {
@@ -377,7 +391,8 @@ void SoftmaxKernel(const T* x, T* y, std::size_t rows, std::size_t cols, std::si
       const std::size_t offset = (first + i) * stride;
       // An infinite maximum makes the sum NaN (inf - inf), hence the row NaN, as in PyTorch.
       T m;
-      inverses.values[i] = RowMaxAndSumExp<true>(d, x + offset, y + offset, cols, &m);
+      inverses.values[i] = RowMaxAndSumExp<true>(d, x + offset, y + offset, cols, &m,
+                                                 NextRow(x, first + i, rows, stride));
     }
     inverses.Map(count, [](auto dd, auto v) HWY_ATTR { return hn::Div(hn::Set(dd, 1.0), v); });
     for (std::size_t i = 0; i < count; ++i) {
@@ -398,8 +413,9 @@ void LogSoftmaxKernel(const T* x, T* y, std::size_t rows, std::size_t cols, std:
   for (std::size_t first = 0; first < rows; first += group) {
     const std::size_t count = HWY_MIN(group, rows - first);
     for (std::size_t i = 0; i < count; ++i) {
-      log_sums.values[i] = RowMaxAndSumExp<false>(d, x + (first + i) * stride,
-                                                  static_cast<T*>(nullptr), cols, &maxima[i]);
+      const std::size_t r = first + i;
+      log_sums.values[i] = RowMaxAndSumExp<false>(d, x + r * stride, static_cast<T*>(nullptr), cols,
+                                                  &maxima[i], NextRow(x, r, rows, stride));
     }
     log_sums.Map(count, [](auto dd, auto v) HWY_ATTR { return LogFullRange(dd, v); });
     for (std::size_t i = 0; i < count; ++i) {
