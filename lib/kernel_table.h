@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,34 @@ struct TypedKernels {
   void (*sigmoid)(const T* x, T* y, std::size_t n);
   void (*softplus)(const T* x, T* y, std::size_t n);
   void (*log_sigmoid)(const T* x, T* y, std::size_t n);
+
+  // Fused loss kernels. Each computes per-row loss values and, when `grad` is not nullptr, the
+  // gradient of sum_r scale[r] * loss[r] with respect to x in the same sweep (`scale` has `rows`
+  // entries; with grad == nullptr it may be nullptr). `grad` has the shape of x; `loss` has `rows`
+  // entries. Terms whose target weight is exactly 0 contribute 0 even where x is infinite.
+
+  // Softmax cross-entropy against integer labels with label smoothing s:
+  //   loss[r] = lse(x_r) - (1 - s) x[r, label_r] - (s / cols) sum_c x[r, c]
+  //   grad[r, c] = scale[r] * (softmax(x_r)_c - (1 - s) [c == label_r] - s / cols)
+  // label_r < 0 marks an ignored row: loss 0 and a zero gradient row. Other labels are < cols.
+  void (*sparse_softmax_cross_entropy)(const T* x, const std::int64_t* labels, const T* scale,
+                                       T smoothing, T* loss, T* grad, std::size_t rows,
+                                       std::size_t cols, std::size_t stride);
+  // Softmax cross-entropy against dense (soft) targets t, smoothed to t' = (1 - s) t + s / cols:
+  //   loss[r] = lse(x_r) sum_c t'[r, c] - sum_c t'[r, c] x[r, c]
+  //   grad[r, c] = scale[r] * (softmax(x_r)_c sum_k t'[r, k] - t'[r, c])
+  // `targets` has the shape (and stride) of x.
+  void (*softmax_cross_entropy)(const T* x, const T* targets, const T* scale, T smoothing, T* loss,
+                                T* grad, std::size_t rows, std::size_t cols, std::size_t stride);
+  // Binary cross-entropy of sigmoid(x) against t' = (1 - s) t + s / 2, averaged over each row:
+  //   loss[r] = mean_c (max(x, 0) - x t' + log1p(exp(-|x|)))
+  //   grad[r, c] = scale[r] / cols * (sigmoid(x[r, c]) - t'[r, c])
+  void (*sigmoid_cross_entropy)(const T* x, const T* targets, const T* scale, T smoothing, T* loss,
+                                T* grad, std::size_t rows, std::size_t cols, std::size_t stride);
+  // counts[r] = number of c with x[r, c] > threshold[r] (the top-k test: a hit when count < k).
+  // A NaN threshold counts every entry.
+  void (*count_greater)(const T* x, const T* threshold, std::size_t* counts, std::size_t rows,
+                        std::size_t cols, std::size_t stride);
 };
 
 /// All kernels of one target of one backend.

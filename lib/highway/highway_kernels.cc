@@ -13,6 +13,7 @@
 #include "lib/highway/elementwise-inl.h"
 #include "lib/highway/rowwise-inl.h"
 #include "lib/kernel_table.h"
+#include "lib/scalar/scalar_loss_kernels.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace simdiff {
@@ -20,20 +21,14 @@ namespace HWY_NAMESPACE {
 
 template <class T>
 detail::TypedKernels<T> TypedTable() {
-  return {&RowMaxKernel<T>,
-          &RowArgmaxKernel<T>,
-          &LogSumExpKernel<T>,
-          &SoftmaxKernel<T>,
-          &LogSoftmaxKernel<T>,
-          &SoftmaxBackwardKernel<T>,
-          &LogSoftmaxBackwardKernel<T>,
-          &LogSumExpBackwardKernel<T>,
-          &ExpKernel<T>,
-          &LogKernel<T>,
-          &Log1pKernel<T>,
-          &SigmoidKernel<T>,
-          &SoftplusKernel<T>,
-          &LogSigmoidKernel<T>};
+  return {&RowMaxKernel<T>, &RowArgmaxKernel<T>, &LogSumExpKernel<T>, &SoftmaxKernel<T>,
+          &LogSoftmaxKernel<T>, &SoftmaxBackwardKernel<T>, &LogSoftmaxBackwardKernel<T>,
+          &LogSumExpBackwardKernel<T>, &ExpKernel<T>, &LogKernel<T>, &Log1pKernel<T>,
+          &SigmoidKernel<T>, &SoftplusKernel<T>, &LogSigmoidKernel<T>,
+          // Loss kernels without a SIMD version yet run the scalar reference.
+          &detail::scalar::sparse_softmax_cross_entropy<T>,
+          &detail::scalar::softmax_cross_entropy<T>, &detail::scalar::sigmoid_cross_entropy<T>,
+          &detail::scalar::count_greater<T>};
 }
 
 detail::KernelTable MakeKernelTable() {

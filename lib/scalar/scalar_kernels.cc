@@ -3,7 +3,8 @@
 #include <cmath>
 #include <limits>
 
-#include "../kernel_table.h"
+#include "lib/kernel_table.h"
+#include "lib/scalar/scalar_loss_kernels.h"
 
 namespace simdiff::detail {
 namespace {
@@ -180,7 +181,11 @@ TypedKernels<T> typed_kernels() {
           &map<T, log1p_of<T>>,
           &map<T, sigmoid_of<T>>,
           &map<T, softplus_of<T>>,
-          &map<T, log_sigmoid_of<T>>};
+          &map<T, log_sigmoid_of<T>>,
+          &scalar::sparse_softmax_cross_entropy<T>,
+          &scalar::softmax_cross_entropy<T>,
+          &scalar::sigmoid_cross_entropy<T>,
+          &scalar::count_greater<T>};
 }
 
 }  // namespace

@@ -27,6 +27,7 @@
 
 #include "lib/exp_polynomial.h"
 #include "lib/kernel_table.h"
+#include "lib/scalar/scalar_loss_kernels.h"
 
 namespace simdiff::detail::xsimd_backend {
 
@@ -539,20 +540,15 @@ SIMDIFF_XSIMD_ELEMENTWISE_KERNEL(LogSigmoidKernel, LogSigmoid)
 
 template <class T, class Arch>
 TypedKernels<T> TypedTable() {
-  return {&RowMaxKernel<T, Arch>,
-          &RowArgmaxKernel<T, Arch>,
-          &LogSumExpKernel<T, Arch>,
-          &SoftmaxKernel<T, Arch>,
-          &LogSoftmaxKernel<T, Arch>,
-          &SoftmaxBackwardKernel<T, Arch>,
-          &LogSoftmaxBackwardKernel<T, Arch>,
-          &LogSumExpBackwardKernel<T, Arch>,
-          &ExpKernel<T, Arch>,
-          &LogKernel<T, Arch>,
-          &Log1pKernel<T, Arch>,
-          &SigmoidKernel<T, Arch>,
-          &SoftplusKernel<T, Arch>,
-          &LogSigmoidKernel<T, Arch>};
+  return {&RowMaxKernel<T, Arch>, &RowArgmaxKernel<T, Arch>, &LogSumExpKernel<T, Arch>,
+          &SoftmaxKernel<T, Arch>, &LogSoftmaxKernel<T, Arch>, &SoftmaxBackwardKernel<T, Arch>,
+          &LogSoftmaxBackwardKernel<T, Arch>, &LogSumExpBackwardKernel<T, Arch>,
+          &ExpKernel<T, Arch>, &LogKernel<T, Arch>, &Log1pKernel<T, Arch>, &SigmoidKernel<T, Arch>,
+          &SoftplusKernel<T, Arch>, &LogSigmoidKernel<T, Arch>,
+          // Loss kernels without a SIMD version yet run the scalar reference.
+          &detail::scalar::sparse_softmax_cross_entropy<T>,
+          &detail::scalar::softmax_cross_entropy<T>, &detail::scalar::sigmoid_cross_entropy<T>,
+          &detail::scalar::count_greater<T>};
 }
 
 // The kernels of one architecture. A plain aggregate of function pointers, so the per-architecture

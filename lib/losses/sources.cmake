@@ -1,0 +1,1 @@
+# Sources of the losses (<simdiff/losses.h>), added to target simdiff.

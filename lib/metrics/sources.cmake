@@ -1,0 +1,1 @@
+# Sources of the metrics (<simdiff/metrics.h>), added to target simdiff.
