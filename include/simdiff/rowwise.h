@@ -17,11 +17,15 @@
 //   float, a spread of +-3e38) give exact results. The SIMD backends flush terms exp(x - max) below
 //   the smallest normal number (1.2e-38 float, 2.2e-308 double) to zero, so softmax outputs that
 //   small carry an absolute error of at most that number.
-// - Accuracy against a `long double` reference, at every row length (measured bounds are asserted
-//   by tests/test_rowwise.cc): float log-sum-exp and softmax within 1e-6 relative, log-softmax
-//   within 1e-6 absolute + 1e-6 relative; double within 1e-14 relative (1e-14 absolute + relative
-//   for log-softmax). Row sums are accumulated in blocks folded into `double` (float) so the bound
-//   does not grow with the row length.
+// - Accuracy against a `long double` reference, at every row length (asserted by the tests in
+//   tests/error_bounds.h): float log-sum-exp and log-softmax within 1e-6 absolute + 1e-6 relative
+//   (relative alone is impossible for results near 0); float softmax within 1e-6 relative plus
+//   |x - max| * 2^-24, the rounding of x - max in the element type that every float
+//   implementation shares; double within 2e-15 (plus |x - max| * 2^-53 for softmax). Row sums are
+//   accumulated in blocks folded into a compensated double sum, so the bounds do not grow with the
+//   row length (a running float sum loses accuracy linearly with it). Backward kernels: within
+//   1e-6 (float) or 2e-15 (double) of the magnitude of the terms they combine, e.g.
+//   |y| (|dy| + sum |y dy|) for softmax_backward.
 #pragma once
 
 #include <cstddef>

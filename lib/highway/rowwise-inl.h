@@ -49,6 +49,18 @@ HWY_INLINE double ReduceToDouble(D d, V v) {
   return static_cast<double>(hn::GetLane(hn::SumOfLanes(d, v)));
 }
 
+// hn::MaxOfLanes (the maximum broadcast to every lane), also for a vector of -inf: Highway 1.0.3's
+// EMU128 version starts from the lowest finite number, so -inf lanes would come out as -max.
+template <class D, class V = hn::VFromD<D>>
+HWY_INLINE V MaxOfLanesExact(D d, V v) {
+#if HWY_TARGET == HWY_EMU128
+  if (hn::AllTrue(d, hn::Eq(v, hn::Set(d, -std::numeric_limits<hn::TFromD<D>>::infinity())))) {
+    return v;
+  }
+#endif
+  return hn::MaxOfLanes(d, v);
+}
+
 // Maximum of a row. With kTrackNaN, *has_nan tells whether the row holds a NaN (x86's max drops
 // NaN operands, so the maximum alone cannot tell); without it NaN handling is left to the caller.
 template <bool kTrackNaN, class D, class T = hn::TFromD<D>>
@@ -86,8 +98,7 @@ HWY_INLINE T RowMax(D d, const T* HWY_RESTRICT x, std::size_t cols, bool* has_na
     if constexpr (kTrackNaN) nan0 = hn::Or(nan0, hn::IsNaN(v));
   }
   if constexpr (kTrackNaN) *has_nan = !hn::AllFalse(d, hn::Or(nan0, nan1));
-  const V m = hn::Max(hn::Max(m0, m1), hn::Max(m2, m3));
-  return hn::GetLane(hn::MaxOfLanes(d, m));
+  return hn::GetLane(MaxOfLanesExact(d, hn::Max(hn::Max(m0, m1), hn::Max(m2, m3))));
 }
 
 // sum_i exp(x[i] - m), in double; with kStore also writes each exp(x[i] - m) to y[i] (y may be x).
@@ -289,7 +300,7 @@ HWY_INLINE double RowMaxAndSumExp(D d, const T* x, T* y, std::size_t cols, T* ma
   if (IsShortRow(d, cols)) {
     hn::VFromD<D> v0 = hn::Zero(d), v1 = hn::Zero(d);
     LoadShortRow(d, x, cols, v0, v1);
-    const auto m = hn::MaxOfLanes(d, hn::Max(v0, v1));
+    const auto m = MaxOfLanesExact(d, hn::Max(v0, v1));
     const auto e0 = ExpFlushSubnormal(d, hn::Sub(v0, m));
     const auto e1 = ExpFlushSubnormal(d, hn::Sub(v1, m));
     if constexpr (kStore) StoreShortRow(d, e0, e1, y, cols);
@@ -306,7 +317,7 @@ template <class D, class T = hn::TFromD<D>>
 HWY_INLINE void ShortRowSoftmax(D d, const T* x, T* y, std::size_t cols) {
   hn::VFromD<D> v0 = hn::Zero(d), v1 = hn::Zero(d);
   LoadShortRow(d, x, cols, v0, v1);
-  const auto m = hn::MaxOfLanes(d, hn::Max(v0, v1));
+  const auto m = MaxOfLanesExact(d, hn::Max(v0, v1));
   const auto e0 = ExpFlushSubnormal(d, hn::Sub(v0, m));
   const auto e1 = ExpFlushSubnormal(d, hn::Sub(v1, m));
   const auto inverse = hn::Div(hn::Set(d, T(1)), hn::SumOfLanes(d, hn::Add(e0, e1)));
