@@ -26,6 +26,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <random>
 #include <span>
 #include <string>
 #include <string_view>
@@ -33,6 +36,7 @@
 
 #include "bench/benchmark_support.h"
 #include "bench/reference_kernels.h"
+#include "lib/kernel_table.h"
 #include "simdiff/simdiff.h"
 
 namespace simdiff::bench {
@@ -134,6 +138,193 @@ void register_elementwise(const std::vector<Selection>& selections) {
   }
 }
 
+// ---- Fused losses ------------------------------------------------------------------------------
+// The fused loss kernels (lib/kernel_table.h: what the loss classes run) beside an unfused
+// baseline on the same backend, built from the public primitives the way one would compose them:
+// log_softmax, then the label's (or the targets') terms gathered in a loop, then a separate
+// backward pass, softmax - targets from exp of the log-softmax; for the sigmoid loss, softplus and
+// sigmoid calls plus a loop. Names: `SparseCrossEntropyFwdBwd/highway:AVX2/256x1000` (fused) and
+// `SparseCrossEntropyFwdBwdUnfused/highway:AVX2/256x1000`. Forward rows compute the per-sample
+// losses only. Gradient scale 1 / batch, as for Keras' default reduction, and no smoothing.
+
+const std::vector<Shape> kLossShapes = {{32, 10}, {256, 1000}, {64, 32000}, {4096, 4096}};
+// Sigmoid cross-entropy over n = 2^10, 2^16, 2^22 elements as [n / 16 x 16].
+const std::vector<Shape> kBinaryLossShapes = {
+    {std::size_t{1} << 6, 16}, {std::size_t{1} << 12, 16}, {std::size_t{1} << 18, 16}};
+
+/// The loss inputs and outputs of one shape beside its Workspace (x): labels, one-hot-like soft
+/// targets, per-row scales, per-row losses, a gradient and a scratch matrix for the baselines.
+struct LossBuffers {
+  std::vector<std::int64_t> labels;
+  AlignedBuffer<float> targets, binary_targets, scale, loss, grad, scratch;
+
+  explicit LossBuffers(Shape shape)
+      : targets(shape.elements()),
+        binary_targets(shape.elements()),
+        scale(shape.rows),
+        loss(shape.rows),
+        grad(shape.elements()),
+        scratch(shape.elements()) {
+    std::mt19937 generator(7);
+    for (std::size_t r = 0; r < shape.rows; ++r) {
+      labels.push_back(static_cast<std::int64_t>(generator() % shape.cols));
+      scale.data()[r] = 1.0f / static_cast<float>(shape.rows);
+      // Soft targets: 0.9 on the label, the rest spread evenly.
+      for (std::size_t c = 0; c < shape.cols; ++c) {
+        const bool hot = c == static_cast<std::size_t>(labels.back());
+        targets.data()[r * shape.cols + c] =
+            shape.cols == 1 ? 1.0f : (hot ? 0.9f : 0.1f / static_cast<float>(shape.cols - 1));
+        binary_targets.data()[r * shape.cols + c] = static_cast<float>(generator() % 2);
+      }
+    }
+  }
+
+  static LossBuffers& of(Shape shape) {
+    static std::map<Shape, std::unique_ptr<LossBuffers>> buffers;
+    auto& slot = buffers[shape];
+    if (!slot) slot = std::make_unique<LossBuffers>(shape);
+    return *slot;
+  }
+};
+
+const detail::TypedKernels<float>& selected_kernels() {
+  return detail::active_kernels().of<float>();
+}
+
+/// Unfused sparse cross-entropy: log_softmax, the label's term gathered per row, and with
+/// `backward` grad = scale (exp(log_softmax) - onehot) in separate passes.
+void unfused_sparse_cross_entropy(std::span<const float> x, MatrixShape m, LossBuffers& b,
+                                  bool backward) {
+  const std::span<float> log_probabilities = b.scratch.span();
+  simdiff::log_softmax(x, m, log_probabilities);
+  for (std::size_t r = 0; r < m.rows; ++r) {
+    b.loss.data()[r] = -log_probabilities[r * m.cols + static_cast<std::size_t>(b.labels[r])];
+  }
+  if (!backward) return;
+  simdiff::exp(std::span<const float>(log_probabilities), b.grad.span());
+  for (std::size_t r = 0; r < m.rows; ++r) {
+    float* g = b.grad.data() + r * m.cols;
+    const float s = b.scale.data()[r];
+    for (std::size_t c = 0; c < m.cols; ++c) g[c] *= s;
+    g[b.labels[r]] -= s;
+  }
+}
+
+/// Unfused categorical cross-entropy: log_softmax, -sum t log p per row, and with `backward`
+/// grad = scale (exp(log_softmax) sum(t) - t).
+void unfused_dense_cross_entropy(std::span<const float> x, MatrixShape m, LossBuffers& b,
+                                 bool backward) {
+  const std::span<float> log_probabilities = b.scratch.span();
+  simdiff::log_softmax(x, m, log_probabilities);
+  std::vector<float> target_sums(backward ? m.rows : 0);
+  for (std::size_t r = 0; r < m.rows; ++r) {
+    const float* t = b.targets.data() + r * m.cols;
+    const float* y = log_probabilities.data() + r * m.cols;
+    float loss = 0;
+    float target_sum = 0;
+    for (std::size_t c = 0; c < m.cols; ++c) {
+      loss -= t[c] * y[c];
+      target_sum += t[c];
+    }
+    b.loss.data()[r] = loss;
+    if (backward) target_sums[r] = target_sum;
+  }
+  if (!backward) return;
+  simdiff::exp(std::span<const float>(log_probabilities), b.grad.span());
+  for (std::size_t r = 0; r < m.rows; ++r) {
+    float* g = b.grad.data() + r * m.cols;
+    const float* t = b.targets.data() + r * m.cols;
+    const float s = b.scale.data()[r];
+    for (std::size_t c = 0; c < m.cols; ++c) g[c] = s * (g[c] * target_sums[r] - t[c]);
+  }
+}
+
+/// Unfused sigmoid cross-entropy: softplus(x) - x t averaged per row, grad = scale / cols
+/// (sigmoid(x) - t).
+void unfused_binary_cross_entropy(std::span<const float> x, MatrixShape m, LossBuffers& b) {
+  simdiff::softplus(x, b.scratch.span());
+  simdiff::sigmoid(x, b.grad.span());
+  for (std::size_t r = 0; r < m.rows; ++r) {
+    const float* sp = b.scratch.data() + r * m.cols;
+    const float* xr = x.data() + r * m.cols;
+    const float* t = b.binary_targets.data() + r * m.cols;
+    float* g = b.grad.data() + r * m.cols;
+    const float s = b.scale.data()[r] / static_cast<float>(m.cols);
+    float sum = 0;
+    for (std::size_t c = 0; c < m.cols; ++c) {
+      sum += sp[c] - xr[c] * t[c];
+      g[c] = s * (g[c] - t[c]);
+    }
+    b.loss.data()[r] = sum / static_cast<float>(m.cols);
+  }
+}
+
+void register_losses(const std::vector<Selection>& selections) {
+  for (const Shape& shape : kLossShapes) {
+    for (const auto& selection : selections) {
+      for (const bool unfused : {false, true}) {
+        const auto name = [&](std::string op) {
+          if (unfused) op.append("Unfused");
+          return benchmark_name(op, selection.name(), shape.name());
+        };
+        // Traffic: x read (sparse); x and targets read (dense); plus the gradient written.
+        for (const bool backward : {false, true}) {
+          register_benchmark<float>(
+              name(backward ? "SparseCrossEntropyFwdBwd" : "SparseCrossEntropy"), &selection, shape,
+              backward ? 2 : 1, backward ? Bound::copy : Bound::read,
+              [unfused, backward](Workspace<float>& w, MatrixShape m) {
+                return [x = w.x(), m, unfused, backward, &b = LossBuffers::of({m.rows, m.cols})] {
+                  if (unfused) {
+                    unfused_sparse_cross_entropy(x, m, b, backward);
+                  } else {
+                    selected_kernels().sparse_softmax_cross_entropy(
+                        x.data(), b.labels.data(), b.scale.data(), 0.0f, b.loss.data(),
+                        backward ? b.grad.data() : nullptr, m.rows, m.cols, m.cols);
+                  }
+                };
+              });
+          register_benchmark<float>(
+              name(backward ? "CategoricalCrossEntropyFwdBwd" : "CategoricalCrossEntropy"),
+              &selection, shape, backward ? 3 : 2, backward ? Bound::copy : Bound::read,
+              [unfused, backward](Workspace<float>& w, MatrixShape m) {
+                return [x = w.x(), m, unfused, backward, &b = LossBuffers::of({m.rows, m.cols})] {
+                  if (unfused) {
+                    unfused_dense_cross_entropy(x, m, b, backward);
+                  } else {
+                    selected_kernels().softmax_cross_entropy(
+                        x.data(), b.targets.data(), b.scale.data(), 0.0f, b.loss.data(),
+                        backward ? b.grad.data() : nullptr, m.rows, m.cols, m.cols);
+                  }
+                };
+              });
+        }
+      }
+    }
+  }
+  for (const Shape& shape : kBinaryLossShapes) {
+    for (const auto& selection : selections) {
+      for (const bool unfused : {false, true}) {
+        const std::string op =
+            unfused ? "BinaryCrossEntropyFwdBwdUnfused" : "BinaryCrossEntropyFwdBwd";
+        // Reads x and the targets, writes the gradient.
+        register_benchmark<float>(
+            benchmark_name(op, selection.name(), shape.name()), &selection, shape, 3, Bound::copy,
+            [unfused](Workspace<float>& w, MatrixShape m) {
+              return [x = w.x(), m, unfused, &b = LossBuffers::of({m.rows, m.cols})] {
+                if (unfused) {
+                  unfused_binary_cross_entropy(x, m, b);
+                } else {
+                  selected_kernels().sigmoid_cross_entropy(x.data(), b.binary_targets.data(),
+                                                           b.scale.data(), 0.0f, b.loss.data(),
+                                                           b.grad.data(), m.rows, m.cols, m.cols);
+                }
+              };
+            });
+      }
+    }
+  }
+}
+
 /// The references for bw_percent, measured the same way as at startup: a benchmark run of them
 /// reads close to 100% when the machine is quiet.
 void register_memory_references() {
@@ -181,6 +372,7 @@ int main(int argc, char** argv) {
   register_forward<double>("_f64", kDoubleShapes, selections);
   register_backward(selections);
   register_elementwise(selections);
+  register_losses(selections);
   register_memory_references();
 
   benchmark::RunSpecifiedBenchmarks();

@@ -3,6 +3,8 @@
 
 #include "simdiff/backend.h"
 #include "simdiff/elementwise.h"
+#include "simdiff/losses.h"
 #include "simdiff/matrix_shape.h"
+#include "simdiff/metrics.h"
 #include "simdiff/rowwise.h"
 #include "simdiff/version.h"

@@ -1,5 +1,6 @@
-// The Highway backend: compiles the kernels of rowwise-inl.h and elementwise-inl.h for every
-// attainable target and returns one kernel table per target that this CPU runs.
+// The Highway backend: compiles the kernels of rowwise-inl.h, elementwise-inl.h and
+// loss_kernels-inl.h for every attainable target and returns one kernel table per target that
+// this CPU runs.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "lib/highway/highway_kernels.cc"
 // Also generate the targets below the compiler's baseline (SSSE3, SSE4, EMU128), so that tests and
@@ -11,9 +12,9 @@
 
 #include "hwy/highway.h"
 #include "lib/highway/elementwise-inl.h"
+#include "lib/highway/loss_kernels-inl.h"
 #include "lib/highway/rowwise-inl.h"
 #include "lib/kernel_table.h"
-#include "lib/scalar/scalar_loss_kernels.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace simdiff {
@@ -21,14 +22,24 @@ namespace HWY_NAMESPACE {
 
 template <class T>
 detail::TypedKernels<T> TypedTable() {
-  return {&RowMaxKernel<T>, &RowArgmaxKernel<T>, &LogSumExpKernel<T>, &SoftmaxKernel<T>,
-          &LogSoftmaxKernel<T>, &SoftmaxBackwardKernel<T>, &LogSoftmaxBackwardKernel<T>,
-          &LogSumExpBackwardKernel<T>, &ExpKernel<T>, &LogKernel<T>, &Log1pKernel<T>,
-          &SigmoidKernel<T>, &SoftplusKernel<T>, &LogSigmoidKernel<T>,
-          // Loss kernels without a SIMD version yet run the scalar reference.
-          &detail::scalar::sparse_softmax_cross_entropy<T>,
-          &detail::scalar::softmax_cross_entropy<T>, &detail::scalar::sigmoid_cross_entropy<T>,
-          &detail::scalar::count_greater<T>};
+  return {&RowMaxKernel<T>,
+          &RowArgmaxKernel<T>,
+          &LogSumExpKernel<T>,
+          &SoftmaxKernel<T>,
+          &LogSoftmaxKernel<T>,
+          &SoftmaxBackwardKernel<T>,
+          &LogSoftmaxBackwardKernel<T>,
+          &LogSumExpBackwardKernel<T>,
+          &ExpKernel<T>,
+          &LogKernel<T>,
+          &Log1pKernel<T>,
+          &SigmoidKernel<T>,
+          &SoftplusKernel<T>,
+          &LogSigmoidKernel<T>,
+          &SparseSoftmaxCrossEntropyKernel<T>,
+          &SoftmaxCrossEntropyKernel<T>,
+          &SigmoidCrossEntropyKernel<T>,
+          &CountGreaterKernel<T>};
 }
 
 detail::KernelTable MakeKernelTable() {

@@ -42,6 +42,9 @@ struct CompensatedSum {
     sum = t;
   }
   double Total() const { return sum + compensation; }
+  // The total also for sums of terms that may be infinite: once the sum is +-inf, its
+  // compensation (inf - inf) is NaN, and the sum itself is the total.
+  double TotalAllowingInfinity() const { return std::isfinite(sum) ? sum + compensation : sum; }
 };
 
 template <class D, class V = hn::VFromD<D>>
@@ -101,16 +104,43 @@ HWY_INLINE T RowMax(D d, const T* HWY_RESTRICT x, std::size_t cols, bool* has_na
   return hn::GetLane(MaxOfLanesExact(d, hn::Max(hn::Max(m0, m1), hn::Max(m2, m3))));
 }
 
+// Sums that a caller of SumExpShifted adds up beside sum exp(x[i] - m), from the values x[i] that
+// the exp pass loads anyway (the loss kernels' target terms): a Terms type has kSums (1 or 2) and
+// a call operator terms(i, count, v, sum0, sum1) that adds the terms of the elements [i, i + count)
+// of the row, whose values are the first `count` lanes of v, to the vectors sum0 and sum1. count
+// is Lanes(d) except for the last, partial vector, whose other lanes hold m and must add 0.
+// NoTerms adds nothing, and SumExpShifted then compiles to the plain exp pass.
+struct NoTerms {
+  static constexpr std::size_t kSums = 0;
+};
+
+// Adds the block sums of terms in t0 (and t1) to their compensated totals and restarts them.
+template <std::size_t kSums, class D, class V = hn::VFromD<D>>
+HWY_INLINE void EndTermsBlock(D d, V& t0, V& t1, CompensatedSum* totals) {
+  totals[0].Add(ReduceToDouble(d, t0));
+  if constexpr (kSums > 1) totals[1].Add(ReduceToDouble(d, t1));
+  t0 = hn::Zero(d);
+  t1 = hn::Zero(d);
+}
+
 // sum_i exp(x[i] - m), in double; with kStore also writes each exp(x[i] - m) to y[i] (y may be x).
 // A NaN in the row, or an infinite m, makes the sum NaN. `next_row` (or nullptr) is prefetched
 // while this row is computed, so that on matrices larger than the caches the memory transfer of
-// the next row overlaps the arithmetic of this one instead of alternating with it.
-template <bool kStore, class D, class T = hn::TFromD<D>>
-HWY_INLINE double SumExpShifted(D d, const T* x, T* y, std::size_t cols, T m, const T* next_row) {
+// the next row overlaps the arithmetic of this one instead of alternating with it. The sums of
+// `terms` (see NoTerms), blocked like the main sum, go to terms_sums[0, Terms::kSums).
+template <bool kStore, class D, class T = hn::TFromD<D>, class Terms = NoTerms>
+HWY_INLINE double SumExpShifted(D d, const T* x, T* y, std::size_t cols, T m, const T* next_row,
+                                const Terms& terms = {}, double* terms_sums = nullptr) {
   const std::size_t N = hn::Lanes(d);
   using V = hn::VFromD<D>;
+  constexpr std::size_t kTermSums = Terms::kSums;
+  static_assert(kTermSums <= 2, "at most two sums of terms");
   const V vm = hn::Set(d, m);
   CompensatedSum total;
+  // One accumulator per sum of terms: their additions are a small part of the exp pass. (No
+  // lambdas capture vectors here: SVE vectors cannot be members of a closure.)
+  CompensatedSum terms_total[2];
+  V t0 = hn::Zero(d), t1 = hn::Zero(d);
   std::size_t i = 0;
   while (i + 4 * N <= cols) {
     const std::size_t block_end = HWY_MIN(cols, i + kBlockVectors * N);
@@ -120,10 +150,20 @@ HWY_INLINE double SumExpShifted(D d, const T* x, T* y, std::size_t cols, T m, co
       if (next_row != nullptr) {
         for (std::size_t k = 0; k < 4 * N; k += 64 / sizeof(T)) hwy::Prefetch(next_row + i + k);
       }
-      const V e0 = ExpFlushSubnormal(d, hn::Sub(hn::LoadU(d, x + i), vm));
-      const V e1 = ExpFlushSubnormal(d, hn::Sub(hn::LoadU(d, x + i + N), vm));
-      const V e2 = ExpFlushSubnormal(d, hn::Sub(hn::LoadU(d, x + i + 2 * N), vm));
-      const V e3 = ExpFlushSubnormal(d, hn::Sub(hn::LoadU(d, x + i + 3 * N), vm));
+      const V v0 = hn::LoadU(d, x + i);
+      const V v1 = hn::LoadU(d, x + i + N);
+      const V v2 = hn::LoadU(d, x + i + 2 * N);
+      const V v3 = hn::LoadU(d, x + i + 3 * N);
+      const V e0 = ExpFlushSubnormal(d, hn::Sub(v0, vm));
+      const V e1 = ExpFlushSubnormal(d, hn::Sub(v1, vm));
+      const V e2 = ExpFlushSubnormal(d, hn::Sub(v2, vm));
+      const V e3 = ExpFlushSubnormal(d, hn::Sub(v3, vm));
+      if constexpr (kTermSums > 0) {
+        terms(i, N, v0, t0, t1);
+        terms(i + N, N, v1, t0, t1);
+        terms(i + 2 * N, N, v2, t0, t1);
+        terms(i + 3 * N, N, v3, t0, t1);
+      }
       if constexpr (kStore) {
         hn::StoreU(e0, d, y + i);
         hn::StoreU(e1, d, y + i + N);
@@ -136,20 +176,31 @@ HWY_INLINE double SumExpShifted(D d, const T* x, T* y, std::size_t cols, T m, co
       s3 = hn::Add(s3, e3);
     }
     total.Add(ReduceToDouble(d, hn::Add(hn::Add(s0, s1), hn::Add(s2, s3))));
+    if constexpr (kTermSums > 0) EndTermsBlock<kTermSums>(d, t0, t1, terms_total);
   }
   V s = hn::Zero(d);
   for (; i + N <= cols; i += N) {
-    const V e = ExpFlushSubnormal(d, hn::Sub(hn::LoadU(d, x + i), vm));
+    const V v = hn::LoadU(d, x + i);
+    const V e = ExpFlushSubnormal(d, hn::Sub(v, vm));
+    if constexpr (kTermSums > 0) terms(i, N, v, t0, t1);
     if constexpr (kStore) hn::StoreU(e, d, y + i);
     s = hn::Add(s, e);
   }
   if (i < cols) {
     const std::size_t count = cols - i;
-    const V e = ExpFlushSubnormal(d, hn::Sub(LoadTail(d, x + i, count, vm), vm));
+    const V v = LoadTail(d, x + i, count, vm);
+    const V e = ExpFlushSubnormal(d, hn::Sub(v, vm));
+    if constexpr (kTermSums > 0) terms(i, count, v, t0, t1);
     if constexpr (kStore) StoreTail(d, e, y + i, count);
     s = hn::Add(s, hn::IfThenElseZero(hn::FirstN(d, count), e));
   }
   total.Add(ReduceToDouble(d, s));
+  if constexpr (kTermSums > 0) {
+    EndTermsBlock<kTermSums>(d, t0, t1, terms_total);
+    for (std::size_t k = 0; k < kTermSums; ++k) {
+      terms_sums[k] = terms_total[k].TotalAllowingInfinity();
+    }
+  }
   return total.Total();
 }
 
@@ -157,24 +208,36 @@ HWY_INLINE double SumExpShifted(D d, const T* x, T* y, std::size_t cols, T m, co
 template <class D, class F, class T = hn::TFromD<D>>
 HWY_INLINE void MapRow(D d, const T* x, T* y, std::size_t cols, const F& f) {
   const std::size_t N = hn::Lanes(d);
+  if (cols < N) {
+    StoreTail(d, f(LoadTail(d, x, cols, hn::Zero(d))), y, cols);
+    return;
+  }
+  // A partial last vector is handled as the full vector ending at the row's end, which overlaps
+  // the previous one: it is loaded before anything is stored (so y may be x) and stored last,
+  // rewriting the overlap with the same values. Masked stores, slow on some CPUs, are avoided.
+  const auto last = hn::LoadU(d, x + cols - N);
   std::size_t i = 0;
   for (; i + N <= cols; i += N) hn::StoreU(f(hn::LoadU(d, x + i)), d, y + i);
-  if (i < cols) StoreTail(d, f(LoadTail(d, x + i, cols - i, hn::Zero(d))), y + i, cols - i);
+  if (i < cols) hn::StoreU(f(last), d, y + cols - N);
 }
 
 // y[i] = f(a[i], b[i]); y may be a or b.
 template <class D, class F, class T = hn::TFromD<D>>
 HWY_INLINE void MapRow2(D d, const T* a, const T* b, T* y, std::size_t cols, const F& f) {
   const std::size_t N = hn::Lanes(d);
+  if (cols < N) {
+    const auto zero = hn::Zero(d);
+    StoreTail(d, f(LoadTail(d, a, cols, zero), LoadTail(d, b, cols, zero)), y, cols);
+    return;
+  }
+  // The partial last vector as in MapRow: loaded first, stored last, overlapping.
+  const auto last_a = hn::LoadU(d, a + cols - N);
+  const auto last_b = hn::LoadU(d, b + cols - N);
   std::size_t i = 0;
   for (; i + N <= cols; i += N) {
     hn::StoreU(f(hn::LoadU(d, a + i), hn::LoadU(d, b + i)), d, y + i);
   }
-  if (i < cols) {
-    const std::size_t count = cols - i;
-    const auto zero = hn::Zero(d);
-    StoreTail(d, f(LoadTail(d, a + i, count, zero), LoadTail(d, b + i, count, zero)), y + i, count);
-  }
+  if (i < cols) hn::StoreU(f(last_a, last_b), d, y + cols - N);
 }
 
 // sum_i f(a[i], b[i]) for a vector function f, in double with the same blocking as SumExpShifted.
@@ -297,15 +360,30 @@ HWY_INLINE void StoreShortRow(D d, V v0, V v1, T* y, std::size_t cols) {
 template <bool kStore, class D, class T = hn::TFromD<D>>
 HWY_INLINE double RowMaxAndSumExp(D d, const T* x, T* y, std::size_t cols, T* max,
                                   const T* next_row) {
-  if (IsShortRow(d, cols)) {
-    hn::VFromD<D> v0 = hn::Zero(d), v1 = hn::Zero(d);
-    LoadShortRow(d, x, cols, v0, v1);
+  const std::size_t N = hn::Lanes(d);
+  if (cols > N && cols <= 2 * N) {
+    // Two full vectors, the second ending at the row's end (see ShortRowSoftmax): its first
+    // 2N - cols lanes repeat elements of the first and stay out of the sum.
+    const auto v0 = hn::LoadU(d, x);
+    const auto v1 = hn::LoadU(d, x + cols - N);
     const auto m = MaxOfLanesExact(d, hn::Max(v0, v1));
     const auto e0 = ExpFlushSubnormal(d, hn::Sub(v0, m));
     const auto e1 = ExpFlushSubnormal(d, hn::Sub(v1, m));
-    if constexpr (kStore) StoreShortRow(d, e0, e1, y, cols);
+    if constexpr (kStore) {
+      hn::StoreU(e0, d, y);
+      hn::StoreU(e1, d, y + cols - N);
+    }
     *max = hn::GetLane(m);
-    return ReduceToDouble(d, hn::Add(e0, e1));
+    const auto fresh = hn::Not(hn::FirstN(d, 2 * N - cols));
+    return ReduceToDouble(d, hn::Add(e0, hn::IfThenElseZero(fresh, e1)));
+  }
+  if (cols <= N) {
+    const auto v = LoadTail(d, x, cols, hn::Set(d, -std::numeric_limits<T>::infinity()));
+    const auto m = MaxOfLanesExact(d, v);
+    const auto e = ExpFlushSubnormal(d, hn::Sub(v, m));
+    if constexpr (kStore) StoreTail(d, e, y, cols);
+    *max = hn::GetLane(m);
+    return ReduceToDouble(d, e);
   }
   *max = RowMax<false>(d, x, cols, nullptr);
   return SumExpShifted<kStore>(d, x, y, cols, *max, next_row);
@@ -315,6 +393,23 @@ HWY_INLINE double RowMaxAndSumExp(D d, const T* x, T* y, std::size_t cols, T* ma
 // the scaling pass would stall on store-to-load forwarding, which fails for masked stores.
 template <class D, class T = hn::TFromD<D>>
 HWY_INLINE void ShortRowSoftmax(D d, const T* x, T* y, std::size_t cols) {
+  const std::size_t N = hn::Lanes(d);
+  if (cols > N) {
+    // Two full vectors, the second ending at the row's end: no masked memory access (masked
+    // stores are slow on some CPUs). Its first 2N - cols lanes repeat elements of the first
+    // vector and stay out of the sum; both vectors are loaded before storing, so y may be x.
+    const auto v0 = hn::LoadU(d, x);
+    const auto v1 = hn::LoadU(d, x + cols - N);
+    const auto m = MaxOfLanesExact(d, hn::Max(v0, v1));
+    const auto e0 = ExpFlushSubnormal(d, hn::Sub(v0, m));
+    const auto e1 = ExpFlushSubnormal(d, hn::Sub(v1, m));
+    const auto fresh = hn::Not(hn::FirstN(d, 2 * N - cols));
+    const auto sum = hn::SumOfLanes(d, hn::Add(e0, hn::IfThenElseZero(fresh, e1)));
+    const auto inverse = hn::Div(hn::Set(d, T(1)), sum);
+    hn::StoreU(hn::Mul(e0, inverse), d, y);
+    hn::StoreU(hn::Mul(e1, inverse), d, y + cols - N);
+    return;
+  }
   hn::VFromD<D> v0 = hn::Zero(d), v1 = hn::Zero(d);
   LoadShortRow(d, x, cols, v0, v1);
   const auto m = MaxOfLanesExact(d, hn::Max(v0, v1));

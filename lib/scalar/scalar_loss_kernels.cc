@@ -20,32 +20,44 @@ T row_max(const T* x, std::size_t cols) {
   return m;
 }
 
-// log-sum-exp of a row and, when `softmax` is not nullptr, the row's softmax written to it.
-template <class T>
-Wide row_logsumexp(const T* x, std::size_t cols, T* softmax) {
+// t * x with 0 * x = 0 for every x but NaN (a zero-weight term contributes nothing, even at an
+// infinite x; NaN propagates).
+inline Wide weighted(Wide t, Wide x) { return t == 0 && !std::isnan(x) ? 0 : t * x; }
+
+// Softmax cross-entropy of one row against the targets weight(c), whose sum is target_sum:
+//   loss = target_sum lse(x) - sum_c weight(c) x_c.
+// It is formed as target_sum log(sum_c exp(x_c - max)) + sum_c weight(c) (max - x_c), whose terms
+// do not cancel: lse - x_c formed directly loses every digit for huge logits (at 1e30 the long
+// double rounding of lse alone is 5e10). When `softmax` is not nullptr, the row's softmax is
+// written to it after x was read (it may be x), NaN throughout for a row whose maximum is not
+// finite (a NaN, a +inf, or only -inf).
+template <class T, class Weight>
+Wide cross_entropy_row(const T* x, std::size_t cols, Wide target_sum, const Weight& weight,
+                       T* softmax) {
   const T m = row_max(x, cols);
-  if (std::isnan(m)) return m;
-  if (std::isinf(m)) {
-    // +inf: the loss is +inf (or NaN through 0 * inf terms); all -inf: undefined.
+  Wide loss = 0;
+  if (!std::isfinite(m)) {
+    // lse is NaN for a NaN or only -inf, +inf for a +inf: the loss is NaN or +-inf.
+    const Wide lse = m > 0 ? Wide(m) : std::numeric_limits<Wide>::quiet_NaN();
+    loss = weighted(target_sum, lse);
+    for (std::size_t c = 0; c < cols; ++c) loss -= weighted(weight(c), x[c]);
     if (softmax != nullptr) {
       for (std::size_t c = 0; c < cols; ++c) softmax[c] = std::numeric_limits<T>::quiet_NaN();
     }
-    return m > 0 ? m : std::numeric_limits<T>::quiet_NaN();
+    return loss;
   }
   Wide sum = 0;
-  for (std::size_t c = 0; c < cols; ++c) sum += std::exp(static_cast<Wide>(x[c]) - m);
+  for (std::size_t c = 0; c < cols; ++c) {
+    sum += std::exp(static_cast<Wide>(x[c]) - m);
+    loss += weighted(weight(c), static_cast<Wide>(m) - static_cast<Wide>(x[c]));
+  }
+  loss += weighted(target_sum, std::log(sum));
   if (softmax != nullptr) {
     for (std::size_t c = 0; c < cols; ++c) {
       softmax[c] = static_cast<T>(std::exp(static_cast<Wide>(x[c]) - m) / sum);
     }
   }
-  return m + std::log(sum);
-}
-
-// t * x with 0 * x = 0 for every x (a zero-weight term contributes nothing).
-template <class T>
-Wide weighted(Wide t, T x) {
-  return t == 0 ? 0 : t * x;
+  return loss;
 }
 
 }  // namespace
@@ -67,15 +79,11 @@ void sparse_softmax_cross_entropy(const T* x, const std::int64_t* labels, const 
       continue;
     }
     const auto label = static_cast<std::size_t>(labels[r]);
-    const Wide lse = row_logsumexp(row, cols, g);
-    Wide target_term = weighted(1 - s, row[label]);
-    for (std::size_t c = 0; c < cols; ++c) target_term += weighted(uniform, row[c]);
-    loss[r] = static_cast<T>(lse - target_term);
+    // (1 - s) at the label plus s / cols everywhere: the targets sum to 1.
+    const auto target = [&](std::size_t c) { return (c == label ? 1 - s : 0) + uniform; };
+    loss[r] = static_cast<T>(cross_entropy_row(row, cols, Wide(1), target, g));
     if (g != nullptr) {
-      for (std::size_t c = 0; c < cols; ++c) {
-        const Wide target = (c == label ? 1 - s : 0) + uniform;
-        g[c] = static_cast<T>(scale[r] * (g[c] - target));
-      }
+      for (std::size_t c = 0; c < cols; ++c) g[c] = static_cast<T>(scale[r] * (g[c] - target(c)));
     }
   }
 }
@@ -89,19 +97,13 @@ void softmax_cross_entropy(const T* x, const T* targets, const T* scale, T smoot
     const T* row = x + r * stride;
     const T* t = targets + r * stride;
     T* g = grad == nullptr ? nullptr : grad + r * stride;
-    const Wide lse = row_logsumexp(row, cols, g);
+    const auto smoothed = [&](std::size_t c) { return (1 - s) * t[c] + uniform; };
     Wide target_sum = 0;
-    Wide target_term = 0;
-    for (std::size_t c = 0; c < cols; ++c) {
-      const Wide smoothed = (1 - s) * t[c] + uniform;
-      target_sum += smoothed;
-      target_term += weighted(smoothed, row[c]);
-    }
-    loss[r] = static_cast<T>(weighted(target_sum, static_cast<T>(lse)) - target_term);
+    for (std::size_t c = 0; c < cols; ++c) target_sum += smoothed(c);
+    loss[r] = static_cast<T>(cross_entropy_row(row, cols, target_sum, smoothed, g));
     if (g != nullptr) {
       for (std::size_t c = 0; c < cols; ++c) {
-        const Wide smoothed = (1 - s) * t[c] + uniform;
-        g[c] = static_cast<T>(scale[r] * (g[c] * target_sum - smoothed));
+        g[c] = static_cast<T>(scale[r] * (g[c] * target_sum - smoothed(c)));
       }
     }
   }

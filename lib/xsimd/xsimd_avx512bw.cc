@@ -20,6 +20,7 @@
 #endif
 
 #include "lib/xsimd/xsimd_kernels.h"
+#include "lib/xsimd/xsimd_loss_kernels.h"
 
 namespace simdiff::detail::xsimd_backend {
 

@@ -2,6 +2,7 @@
 // This file holds nothing but the instantiation: see the one-definition note at the top of
 // xsimd_kernels.h.
 #include "lib/xsimd/xsimd_kernels.h"
+#include "lib/xsimd/xsimd_loss_kernels.h"
 
 namespace simdiff::detail::xsimd_backend {
 

@@ -2,7 +2,8 @@
 // rowwise-inl.h, elementwise-inl.h) written once in xsimd 8.1 operations and templated on the
 // xsimd architecture `Arch`. Each architecture's instantiation lives in its own small .cc file
 // compiled with that architecture's flags (xsimd_sse4_2.cc, xsimd_fma3_avx2.cc, ...), and
-// xsimd_backend.cc picks the ones the CPU runs.
+// xsimd_backend.cc picks the ones the CPU runs. The fused loss kernels, built from the same
+// helpers, are in xsimd_loss_kernels.h, which every per-architecture file includes as well.
 //
 // One-definition hazard: the per-architecture files are compiled with different -m flags, so any
 // inline function they share that is NOT templated on Arch would be emitted by each of them, and
@@ -27,7 +28,6 @@
 
 #include "lib/exp_polynomial.h"
 #include "lib/kernel_table.h"
-#include "lib/scalar/scalar_loss_kernels.h"
 
 namespace simdiff::detail::xsimd_backend {
 
@@ -68,6 +68,21 @@ inline T MaxOfLanes(Vec<T, Arch> v) {
 template <class T, class Arch>
 inline double ReduceToDouble(Vec<T, Arch> v) {
   return static_cast<double>(xsimd::hadd(v));
+}
+
+// The lanes [0, count) (count <= lanes): the elements of a partial last vector.
+template <class T, class Arch>
+inline typename Vec<T, Arch>::batch_bool_type FirstN(std::size_t count) {
+  alignas(Arch::alignment()) T lanes[Vec<T, Arch>::size];
+  for (std::size_t i = 0; i < Vec<T, Arch>::size; ++i) lanes[i] = static_cast<T>(i);
+  return Vec<T, Arch>::load_aligned(lanes) < Vec<T, Arch>(static_cast<T>(count));
+}
+
+// Whether v is finite (neither infinite nor NaN), without std::isfinite (an inline function shared
+// by every architecture file; see the top of this file): v - v is 0 exactly for finite v.
+template <class Arch, class T>
+inline bool IsFinite(T v) {
+  return v - v == T(0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -158,6 +173,9 @@ struct CompensatedSum {
     sum = t;
   }
   double Total() const { return sum + compensation; }
+  // The total also for sums of terms that may be infinite: once the sum is +-inf, its
+  // compensation (inf - inf) is NaN, and the sum itself is the total.
+  double TotalAllowingInfinity() const { return IsFinite<Arch>(sum) ? sum + compensation : sum; }
 };
 
 // The end of the block of up to kBlockVectors vectors that starts at i.
@@ -208,24 +226,62 @@ inline T RowMax(const T* x, std::size_t cols, bool* has_nan) {
   return MaxOfLanes(xsimd::max(xsimd::max(m0, m1), xsimd::max(m2, m3)));
 }
 
+// Sums that a caller of SumExpShifted adds up beside sum exp(x[i] - m), from the values x[i] that
+// the exp pass loads anyway (the loss kernels' target terms; as in lib/highway/rowwise-inl.h): a
+// Terms type has kSums (1 or 2) and a call operator terms(i, count, v, sum0, sum1) that adds the
+// terms of the elements [i, i + count) of the row, whose values are the first `count` lanes of v,
+// to the vectors sum0 and sum1. count is the lane count except for the last, partial vector, whose
+// other lanes hold m and must add 0. NoTerms adds nothing, and SumExpShifted then compiles to the
+// plain exp pass.
+template <class Arch>
+struct NoTerms {
+  static constexpr std::size_t kSums = 0;
+};
+
+// Adds the block sums of terms in t0 (and t1) to their compensated totals and restarts them.
+template <std::size_t kSums, class T, class Arch>
+inline void EndTermsBlock(Vec<T, Arch>& t0, Vec<T, Arch>& t1, CompensatedSum<Arch>* totals) {
+  totals[0].Add(ReduceToDouble(t0));
+  if constexpr (kSums > 1) totals[1].Add(ReduceToDouble(t1));
+  t0 = Vec<T, Arch>(T(0));
+  t1 = Vec<T, Arch>(T(0));
+}
+
 // sum_i exp(x[i] - m), in double; with kStore also writes each exp(x[i] - m) to y[i] (y may be x).
-// A NaN in the row, or an infinite m, makes the sum NaN.
-template <bool kStore, class Arch, class T>
-inline double SumExpShifted(const T* x, T* y, std::size_t cols, T m) {
+// A NaN in the row, or an infinite m, makes the sum NaN. The sums of `terms` (see NoTerms),
+// blocked like the main sum, go to terms_sums[0, Terms::kSums).
+template <bool kStore, class Arch, class T, class Terms = NoTerms<Arch>>
+inline double SumExpShifted(const T* x, T* y, std::size_t cols, T m, const Terms& terms = {},
+                            double* terms_sums = nullptr) {
   using V = Vec<T, Arch>;
   constexpr std::size_t N = V::size;
+  constexpr std::size_t kTermSums = Terms::kSums;
+  static_assert(kTermSums <= 2, "at most two sums of terms");
   const V vm(m);
   CompensatedSum<Arch> total;
+  // One accumulator per sum of terms: their additions are a small part of the exp pass.
+  CompensatedSum<Arch> terms_total[2];
+  V t0(T(0)), t1(T(0));
   std::size_t i = 0;
   while (i + 4 * N <= cols) {
     const std::size_t block_end = BlockEnd<T, Arch>(i, cols);
     // Four accumulators: the exp chain is long, and 4 independent vectors keep both FMA ports fed.
     V s0(T(0)), s1(T(0)), s2(T(0)), s3(T(0));
     for (; i + 4 * N <= block_end; i += 4 * N) {
-      const V e0 = ExpFlushSubnormal(V::load_unaligned(x + i) - vm);
-      const V e1 = ExpFlushSubnormal(V::load_unaligned(x + i + N) - vm);
-      const V e2 = ExpFlushSubnormal(V::load_unaligned(x + i + 2 * N) - vm);
-      const V e3 = ExpFlushSubnormal(V::load_unaligned(x + i + 3 * N) - vm);
+      const V v0 = V::load_unaligned(x + i);
+      const V v1 = V::load_unaligned(x + i + N);
+      const V v2 = V::load_unaligned(x + i + 2 * N);
+      const V v3 = V::load_unaligned(x + i + 3 * N);
+      const V e0 = ExpFlushSubnormal(v0 - vm);
+      const V e1 = ExpFlushSubnormal(v1 - vm);
+      const V e2 = ExpFlushSubnormal(v2 - vm);
+      const V e3 = ExpFlushSubnormal(v3 - vm);
+      if constexpr (kTermSums > 0) {
+        terms(i, N, v0, t0, t1);
+        terms(i + N, N, v1, t0, t1);
+        terms(i + 2 * N, N, v2, t0, t1);
+        terms(i + 3 * N, N, v3, t0, t1);
+      }
       if constexpr (kStore) {
         e0.store_unaligned(y + i);
         e1.store_unaligned(y + i + N);
@@ -238,23 +294,33 @@ inline double SumExpShifted(const T* x, T* y, std::size_t cols, T m) {
       s3 += e3;
     }
     total.Add(ReduceToDouble((s0 + s1) + (s2 + s3)));
+    if constexpr (kTermSums > 0) EndTermsBlock<kTermSums>(t0, t1, terms_total);
   }
   V s(T(0));
   for (; i + N <= cols; i += N) {
-    const V e = ExpFlushSubnormal(V::load_unaligned(x + i) - vm);
+    const V v = V::load_unaligned(x + i);
+    const V e = ExpFlushSubnormal(v - vm);
+    if constexpr (kTermSums > 0) terms(i, N, v, t0, t1);
     if constexpr (kStore) e.store_unaligned(y + i);
     s += e;
   }
   if (i < cols) {
     // The padding lanes hold -inf, whose exponential is 0 for every finite m (for an infinite m
-    // the row's own lanes already make the sum NaN).
+    // the row's own lanes already make the sum NaN); the terms get the padding m they expect.
     constexpr T kMinusInfinity = -std::numeric_limits<T>::infinity();
     const std::size_t count = cols - i;
     const V e = ExpFlushSubnormal(LoadTail<Arch>(x + i, count, kMinusInfinity) - vm);
+    if constexpr (kTermSums > 0) terms(i, count, LoadTail<Arch>(x + i, count, m), t0, t1);
     if constexpr (kStore) StoreTail(e, y + i, count);
     s += e;
   }
   total.Add(ReduceToDouble(s));
+  if constexpr (kTermSums > 0) {
+    EndTermsBlock<kTermSums>(t0, t1, terms_total);
+    for (std::size_t k = 0; k < kTermSums; ++k) {
+      terms_sums[k] = terms_total[k].TotalAllowingInfinity();
+    }
+  }
   return total.Total();
 }
 
@@ -538,17 +604,43 @@ SIMDIFF_XSIMD_ELEMENTWISE_KERNEL(LogSigmoidKernel, LogSigmoid)
 // ---------------------------------------------------------------------------------------------
 // Tables
 
+// The fused loss kernels (signatures of TypedKernels in lib/kernel_table.h), defined in
+// xsimd_loss_kernels.h. Every per-architecture file includes that header too: one that did not
+// would fail to link (no other file instantiates these for its architecture).
+template <class T, class Arch>
+void SparseSoftmaxCrossEntropyKernel(const T* x, const std::int64_t* labels, const T* scale,
+                                     T smoothing, T* loss, T* grad, std::size_t rows,
+                                     std::size_t cols, std::size_t stride);
+template <class T, class Arch>
+void SoftmaxCrossEntropyKernel(const T* x, const T* targets, const T* scale, T smoothing, T* loss,
+                               T* grad, std::size_t rows, std::size_t cols, std::size_t stride);
+template <class T, class Arch>
+void SigmoidCrossEntropyKernel(const T* x, const T* targets, const T* scale, T smoothing, T* loss,
+                               T* grad, std::size_t rows, std::size_t cols, std::size_t stride);
+template <class T, class Arch>
+void CountGreaterKernel(const T* x, const T* threshold, std::size_t* counts, std::size_t rows,
+                        std::size_t cols, std::size_t stride);
+
 template <class T, class Arch>
 TypedKernels<T> TypedTable() {
-  return {&RowMaxKernel<T, Arch>, &RowArgmaxKernel<T, Arch>, &LogSumExpKernel<T, Arch>,
-          &SoftmaxKernel<T, Arch>, &LogSoftmaxKernel<T, Arch>, &SoftmaxBackwardKernel<T, Arch>,
-          &LogSoftmaxBackwardKernel<T, Arch>, &LogSumExpBackwardKernel<T, Arch>,
-          &ExpKernel<T, Arch>, &LogKernel<T, Arch>, &Log1pKernel<T, Arch>, &SigmoidKernel<T, Arch>,
-          &SoftplusKernel<T, Arch>, &LogSigmoidKernel<T, Arch>,
-          // Loss kernels without a SIMD version yet run the scalar reference.
-          &detail::scalar::sparse_softmax_cross_entropy<T>,
-          &detail::scalar::softmax_cross_entropy<T>, &detail::scalar::sigmoid_cross_entropy<T>,
-          &detail::scalar::count_greater<T>};
+  return {&RowMaxKernel<T, Arch>,
+          &RowArgmaxKernel<T, Arch>,
+          &LogSumExpKernel<T, Arch>,
+          &SoftmaxKernel<T, Arch>,
+          &LogSoftmaxKernel<T, Arch>,
+          &SoftmaxBackwardKernel<T, Arch>,
+          &LogSoftmaxBackwardKernel<T, Arch>,
+          &LogSumExpBackwardKernel<T, Arch>,
+          &ExpKernel<T, Arch>,
+          &LogKernel<T, Arch>,
+          &Log1pKernel<T, Arch>,
+          &SigmoidKernel<T, Arch>,
+          &SoftplusKernel<T, Arch>,
+          &LogSigmoidKernel<T, Arch>,
+          &SparseSoftmaxCrossEntropyKernel<T, Arch>,
+          &SoftmaxCrossEntropyKernel<T, Arch>,
+          &SigmoidCrossEntropyKernel<T, Arch>,
+          &CountGreaterKernel<T, Arch>};
 }
 
 // The kernels of one architecture. A plain aggregate of function pointers, so the per-architecture

@@ -1,0 +1,769 @@
+// Fused loss kernels (contracts: lib/kernel_table.h) in Highway ops, compiled for every target by
+// highway_kernels.cc: softmax cross-entropy against integer labels or dense targets, sigmoid
+// (binary) cross-entropy, and the top-k count.
+//
+// The softmax cross-entropies reuse the steps of the softmax (rowwise-inl.h): a max pass, an exp
+// pass that stores e = exp(x - max) into the gradient and sums it, and a scaling pass that turns
+// e into the gradient, scale (e / sum - target). Their losses are written as sums of terms that
+// are never negative (for targets in [0, 1]), so that no cancellation can occur however large the
+// logits:
+//   lse(x) - x_c = log(sum) + (max - x_c),
+// and the target-weighted sums sum_c t'_c (max - x_c) are added up in the exp pass, which loads x
+// anyway. Each difference max - x_c is formed halved, (max - x_c) / 2 = max / 2 - x_c / 2 in one
+// FMA: a row whose spread exceeds the largest finite number then still has finite terms.
+//
+// Rows whose maximum is not finite (+inf, or -inf everywhere, or a NaN that the maximum kept) are
+// rare and have special values: they run the scalar reference (lib/scalar/scalar_loss_kernels.cc),
+// which defines them. That is decided after the max pass, before anything is written, so that
+// in-place gradients (grad == x) stay possible. A NaN that the maximum dropped (x86's max returns
+// its second operand) makes the sum of exponentials NaN, hence the loss and every gradient element
+// of the row, as in the reference.
+//
+// Per-target include guard: this file is re-included once per Highway target.
+#if defined(SIMDIFF_LIB_HIGHWAY_LOSS_KERNELS_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef SIMDIFF_LIB_HIGHWAY_LOSS_KERNELS_INL_H_
+#undef SIMDIFF_LIB_HIGHWAY_LOSS_KERNELS_INL_H_
+#else
+#define SIMDIFF_LIB_HIGHWAY_LOSS_KERNELS_INL_H_
+#endif
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "exp-inl.h"
+#include "hwy/highway.h"
+#include "lib/log1p_polynomial.h"
+#include "lib/scalar/scalar_loss_kernels.h"
+#include "log-inl.h"
+#include "rowwise-inl.h"
+#include "tail-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace simdiff {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// ---------------------------------------------------------------------------------------------
+// Short rows in registers
+
+// A row of at most two vectors (IsShortRow) in two registers without masked memory operations
+// where possible: for cols >= N the second vector holds the row's last N elements, overlapping the
+// first one (its first 2N - cols lanes repeat elements of v0), so that loads and stores stay inside
+// the row and need no mask (masked stores are slow on AVX2, and the overlapping store writes the
+// same values twice). Shorter rows are one partial vector, with `fill` in the other lanes, and v1
+// is all `fill`.
+template <class D, class V = hn::VFromD<D>, class T = hn::TFromD<D>>
+HWY_INLINE void LoadOverlappingRow(D d, const T* HWY_RESTRICT x, std::size_t cols, T fill, V& v0,
+                                   V& v1) {
+  const std::size_t N = hn::Lanes(d);
+  if (cols < N) {
+    v0 = LoadTail(d, x, cols, hn::Set(d, fill));
+    v1 = hn::Set(d, fill);
+    return;
+  }
+  v0 = hn::LoadU(d, x);
+  v1 = hn::LoadU(d, x + cols - N);
+}
+
+template <class D, class V = hn::VFromD<D>, class T = hn::TFromD<D>>
+HWY_INLINE void StoreOverlappingRow(D d, V v0, V v1, T* HWY_RESTRICT y, std::size_t cols) {
+  const std::size_t N = hn::Lanes(d);
+  if (cols < N) {
+    StoreTail(d, v0, y, cols);
+    return;
+  }
+  hn::StoreU(v0, d, y);
+  hn::StoreU(v1, d, y + cols - N);
+}
+
+// The lanes of v0 that are row elements.
+template <class D>
+HWY_INLINE auto FirstVectorLanes(D d, std::size_t cols) {
+  return hn::FirstN(d, cols);
+}
+
+// The lanes of v1 that are row elements not already in v0 (none for cols <= N).
+template <class D>
+HWY_INLINE auto SecondVectorLanes(D d, std::size_t cols) {
+  const std::size_t N = hn::Lanes(d);
+  return hn::Not(hn::FirstN(d, cols > N ? 2 * N - cols : N));
+}
+
+// The column index of each lane of v1, as T (past the row for cols < N).
+template <class D, class V = hn::VFromD<D>>
+HWY_INLINE V SecondVectorColumns(D d, std::size_t cols) {
+  const std::size_t N = hn::Lanes(d);
+  return hn::Iota(d, static_cast<hn::TFromD<D>>(cols >= N ? cols - N : N));
+}
+
+// Calls f(tag) with the narrower of d and its half that holds a short row of cols in two vectors:
+// fewer lanes make the cross-lane reductions of short rows shorter (with AVX-512, a row of 10
+// floats is two 8-lane vectors, not one 16-lane vector).
+template <class D, class F>
+HWY_INLINE void WithShortRowTag(D d, [[maybe_unused]] std::size_t cols, const F& f) {
+#if HWY_TARGET != HWY_SCALAR
+  const hn::Half<D> half;
+  if (cols <= 2 * hn::Lanes(half)) {
+    f(half);
+    return;
+  }
+#endif
+  f(d);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared pieces
+
+// Zeroes cols elements of y.
+template <class D, class T = hn::TFromD<D>>
+HWY_INLINE void ZeroRow(D d, T* HWY_RESTRICT y, std::size_t cols) {
+  const std::size_t N = hn::Lanes(d);
+  std::size_t i = 0;
+  for (; i + N <= cols; i += N) hn::StoreU(hn::Zero(d), d, y + i);
+  if (i < cols) StoreTail(d, hn::Zero(d), y + i, cols - i);
+}
+
+// weight (max - x) in double, 0 for a zero weight (also at x = -inf). Formed from the halves, whose
+// difference is finite for any finite max and x (for double rows max - x alone may overflow).
+HWY_INLINE double WeightedDifference(double weight, double max, double x) {
+  return weight == 0 ? 0.0 : 2 * (weight * (0.5 * max - 0.5 * x));
+}
+
+// Per-row numbers of a row group (see RowGroupSize), kept between the group's passes.
+struct LossRowGroup {
+  RowGroupValues log_sums;         // sum of exp(x - max), then its logarithm
+  RowGroupValues inverses;         // 1 / sum of exp(x - max)
+  double loss_rest[kMaxRowGroup];  // the loss without its log(sum) term
+  bool done[kMaxRowGroup];         // finished in the first pass (ignored or special rows)
+
+  // A row that the first pass finished: its values only keep the group's log and division finite.
+  void Finish(std::size_t i) {
+    done[i] = true;
+    log_sums.values[i] = 1;
+  }
+  // log(sum) and 1 / sum of the group's `count` rows, one SIMD operation each.
+  void Reduce(std::size_t count, bool want_inverses) {
+    if (want_inverses) {
+      for (std::size_t i = 0; i < count; ++i) inverses.values[i] = log_sums.values[i];
+      inverses.Map(count, [](auto dd, auto v) HWY_ATTR { return hn::Div(hn::Set(dd, 1.0), v); });
+    }
+    log_sums.Map(count, [](auto dd, auto v) HWY_ATTR { return LogFullRange(dd, v); });
+  }
+};
+
+// The scalar reference for one row whose maximum is not finite (see the top of this file).
+template <class T>
+void SpecialSparseRow(const T* x, const std::int64_t* label, const T* scale, T smoothing, T* loss,
+                      T* grad, std::size_t cols) {
+  detail::scalar::sparse_softmax_cross_entropy<T>(x, label, scale, smoothing, loss, grad, 1, cols,
+                                                  cols);
+}
+
+template <class T>
+void SpecialDenseRow(const T* x, const T* targets, const T* scale, T smoothing, T* loss, T* grad,
+                     std::size_t cols) {
+  detail::scalar::softmax_cross_entropy<T>(x, targets, scale, smoothing, loss, grad, 1, cols, cols);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Softmax cross-entropy against integer labels
+//
+//   loss = log(sum) + (1 - s)(max - x_label) + (s / cols) sum_c (max - x_c)
+//   grad = scale (e / sum - s / cols) - scale (1 - s) [c == label]
+//
+// The label's gradient element is fixed up after the vector pass, from its exponential.
+
+// The exp pass's extra sum for label smoothing: sum_c (s / cols)(max - x_c) / 2. With the weight
+// applied to each term, no partial sum of a row exceeds s * max / 2.
+template <class D, class T = hn::TFromD<D>>
+struct UniformTargetTerms {
+  static constexpr std::size_t kSums = 1;
+  D d;
+  T half_max;  // max / 2
+  T uniform;   // s / cols
+
+  template <class V>
+  HWY_INLINE void operator()(std::size_t, std::size_t, V v, V& sum, V&) const {
+    // max / 2 - x / 2 in one rounding; lanes past the row hold max and add 0.
+    const V half_difference = hn::NegMulAdd(v, hn::Set(d, T(0.5)), hn::Set(d, half_max));
+    sum = hn::MulAdd(half_difference, hn::Set(d, uniform), sum);
+  }
+};
+
+// Short rows (IsShortRow) of the softmax losses are computed in registers in three stages, so
+// that the kernels can interleave two rows stage by stage: a row's stages form one long chain of
+// dependent operations (two cross-lane reductions and the exponentials), and two independent
+// chains side by side keep the out-of-order window busy where one would leave it waiting.
+
+// Stage 1: the row in two registers (see LoadOverlappingRow; -inf past the row) and its maximum.
+template <class D, class V = hn::VFromD<D>, class T = hn::TFromD<D>>
+HWY_INLINE V ShortRowMax(D d, const T* x, std::size_t cols, V& v0, V& v1) {
+  LoadOverlappingRow(d, x, cols, -std::numeric_limits<T>::infinity(), v0, v1);
+  return MaxOfLanesExact(d, hn::Max(v0, v1));
+}
+
+// Stage 2: the exponentials e = exp(x - max) and their sum (in every lane).
+template <class D, class V = hn::VFromD<D>>
+HWY_INLINE V ShortRowExp(D d, std::size_t cols, V v0, V v1, V vmax, V& e0, V& e1) {
+  e0 = ExpFlushSubnormal(d, hn::Sub(v0, vmax));
+  e1 = ExpFlushSubnormal(d, hn::Sub(v1, vmax));
+  return hn::SumOfLanes(d, hn::Add(e0, hn::IfThenElseZero(SecondVectorLanes(d, cols), e1)));
+}
+
+// Stage 3 of the sparse loss: writes the gradient (if grad) and returns the loss without its
+// log(sum) term.
+template <class D, class V = hn::VFromD<D>, class T = hn::TFromD<D>>
+HWY_INLINE double SparseShortRowFinish(D d, const T* x, std::size_t label, T scale, T keep,
+                                       T uniform, T* grad, std::size_t cols, V v0, V v1, V vmax,
+                                       V e0, V e1, V vsum) {
+  double rest = WeightedDifference(keep, hn::GetLane(vmax), x[label]);
+  if (uniform != 0) {
+    // As UniformTargetTerms; padding lanes (-inf) are masked.
+    const V half = hn::Set(d, T(0.5));
+    const V half_max = hn::Mul(vmax, half);
+    const V vuniform = hn::Set(d, uniform);
+    const V d0 = hn::Mul(hn::NegMulAdd(v0, half, half_max), vuniform);
+    const V d1 = hn::Mul(hn::NegMulAdd(v1, half, half_max), vuniform);
+    const V terms = hn::Add(hn::IfThenElseZero(FirstVectorLanes(d, cols), d0),
+                            hn::IfThenElseZero(SecondVectorLanes(d, cols), d1));
+    rest += 2.0 * static_cast<double>(hn::GetLane(hn::SumOfLanes(d, terms)));
+  }
+  if (grad != nullptr) {
+    // scale e / sum - scale (uniform + keep [c == label]), with the label's target chosen per lane.
+    const V coefficient = hn::Div(hn::Set(d, scale), vsum);
+    const V other = hn::Set(d, scale * uniform);
+    const V at_label = hn::Set(d, scale * (uniform + keep));
+    const V vlabel = hn::Set(d, static_cast<T>(label));
+    const V target0 = hn::IfThenElse(hn::Eq(hn::Iota(d, T(0)), vlabel), at_label, other);
+    const V target1 = hn::IfThenElse(hn::Eq(SecondVectorColumns(d, cols), vlabel), at_label, other);
+    StoreOverlappingRow(d, hn::MulSub(e0, coefficient, target0),
+                        hn::MulSub(e1, coefficient, target1), grad, cols);
+  }
+  return rest;
+}
+
+// The short rows of one group of the sparse loss, two at a time (see above): the gradients (if
+// grad), and for each row the sum of exponentials and the rest of the loss in g, or the whole
+// result for ignored and special rows (marked done).
+template <class D, class T = hn::TFromD<D>>
+HWY_INLINE void SparseShortRows(D d, const T* x, const std::int64_t* labels, const T* scale,
+                                T smoothing, T keep, T uniform, T* loss, T* grad, std::size_t first,
+                                std::size_t count, std::size_t cols, std::size_t stride,
+                                LossRowGroup& g) {
+  using V = hn::VFromD<D>;
+  const bool with_grad = grad != nullptr;
+  // One row by itself: ignored, special, or the last of an odd number.
+  const auto single = [&](std::size_t i) HWY_ATTR {
+    const std::size_t r = first + i;
+    const T* row = x + r * stride;
+    T* grad_row = with_grad ? grad + r * stride : nullptr;
+    if (labels[r] < 0) {
+      loss[r] = 0;
+      if (with_grad) ZeroRow(d, grad_row, cols);
+      g.Finish(i);
+      return;
+    }
+    V v0 = hn::Zero(d), v1 = hn::Zero(d), e0 = hn::Zero(d), e1 = hn::Zero(d);
+    const V vmax = ShortRowMax(d, row, cols, v0, v1);
+    if (!std::isfinite(hn::GetLane(vmax))) {
+      SpecialSparseRow(row, &labels[r], with_grad ? &scale[r] : nullptr, smoothing, &loss[r],
+                       grad_row, cols);
+      g.Finish(i);
+      return;
+    }
+    const V vsum = ShortRowExp(d, cols, v0, v1, vmax, e0, e1);
+    g.log_sums.values[i] = static_cast<double>(hn::GetLane(vsum));
+    g.loss_rest[i] = SparseShortRowFinish(d, row, static_cast<std::size_t>(labels[r]),
+                                          with_grad ? scale[r] : T(0), keep, uniform, grad_row,
+                                          cols, v0, v1, vmax, e0, e1, vsum);
+  };
+  std::size_t i = 0;
+  for (; i + 2 <= count; i += 2) {
+    const std::size_t ra = first + i;
+    const std::size_t rb = ra + 1;
+    g.done[i] = g.done[i + 1] = false;
+    if (labels[ra] < 0 || labels[rb] < 0) {
+      single(i);
+      single(i + 1);
+      continue;
+    }
+    const T* row_a = x + ra * stride;
+    const T* row_b = x + rb * stride;
+    V a0 = hn::Zero(d), a1 = hn::Zero(d), b0 = hn::Zero(d), b1 = hn::Zero(d);
+    const V max_a = ShortRowMax(d, row_a, cols, a0, a1);
+    const V max_b = ShortRowMax(d, row_b, cols, b0, b1);
+    if (!std::isfinite(hn::GetLane(max_a)) || !std::isfinite(hn::GetLane(max_b))) {
+      single(i);
+      single(i + 1);
+      continue;
+    }
+    V ea0 = hn::Zero(d), ea1 = hn::Zero(d), eb0 = hn::Zero(d), eb1 = hn::Zero(d);
+    const V sum_a = ShortRowExp(d, cols, a0, a1, max_a, ea0, ea1);
+    const V sum_b = ShortRowExp(d, cols, b0, b1, max_b, eb0, eb1);
+    g.log_sums.values[i] = static_cast<double>(hn::GetLane(sum_a));
+    g.log_sums.values[i + 1] = static_cast<double>(hn::GetLane(sum_b));
+    g.loss_rest[i] = SparseShortRowFinish(
+        d, row_a, static_cast<std::size_t>(labels[ra]), with_grad ? scale[ra] : T(0), keep, uniform,
+        with_grad ? grad + ra * stride : nullptr, cols, a0, a1, max_a, ea0, ea1, sum_a);
+    g.loss_rest[i + 1] = SparseShortRowFinish(
+        d, row_b, static_cast<std::size_t>(labels[rb]), with_grad ? scale[rb] : T(0), keep, uniform,
+        with_grad ? grad + rb * stride : nullptr, cols, b0, b1, max_b, eb0, eb1, sum_b);
+  }
+  if (i < count) {
+    g.done[i] = false;
+    single(i);
+  }
+}
+
+template <class T>
+void SparseSoftmaxCrossEntropyKernel(const T* x, const std::int64_t* HWY_RESTRICT labels,
+                                     const T* HWY_RESTRICT scale, T smoothing, T* HWY_RESTRICT loss,
+                                     T* grad, std::size_t rows, std::size_t cols,
+                                     std::size_t stride) {
+  const hn::ScalableTag<T> d;
+  const bool with_grad = grad != nullptr;
+  const T keep = T(1) - smoothing;  // the label's target weight, 1 - s
+  const T uniform = static_cast<T>(static_cast<double>(smoothing) / static_cast<double>(cols));
+  const bool short_rows = IsShortRow(d, cols);
+  const std::size_t group = short_rows ? kMaxRowGroup : RowGroupSize<T>(cols);
+  LossRowGroup g;
+  for (std::size_t first = 0; first < rows; first += group) {
+    const std::size_t count = HWY_MIN(group, rows - first);
+    // First pass over the group's rows: maximum, exponentials (stored into grad) and their sum.
+    if (short_rows) {
+      // The gradient is complete; only the loss waits for the group's logarithms.
+      WithShortRowTag(d, cols, [&](auto short_tag) HWY_ATTR {
+        SparseShortRows(short_tag, x, labels, scale, smoothing, keep, uniform, loss, grad, first,
+                        count, cols, stride, g);
+      });
+    }
+    for (std::size_t i = 0; i < count && !short_rows; ++i) {
+      const std::size_t r = first + i;
+      const T* row = x + r * stride;
+      T* grad_row = with_grad ? grad + r * stride : nullptr;
+      g.done[i] = false;
+      if (labels[r] < 0) {  // ignored
+        loss[r] = 0;
+        if (with_grad) ZeroRow(d, grad_row, cols);
+        g.Finish(i);
+        continue;
+      }
+      const auto label = static_cast<std::size_t>(labels[r]);
+      const T max = RowMax<false>(d, row, cols, nullptr);
+      if (!std::isfinite(max)) {
+        SpecialSparseRow(row, &labels[r], with_grad ? &scale[r] : nullptr, smoothing, &loss[r],
+                         grad_row, cols);
+        g.Finish(i);
+        continue;
+      }
+      // Read before the exp pass overwrites it when grad == x.
+      const T x_label = row[label];
+      double rest = WeightedDifference(keep, max, x_label);
+      const T* next = NextRow(x, r, rows, stride);
+      double& sum = g.log_sums.values[i];
+      if (uniform != 0) {
+        const UniformTargetTerms<decltype(d)> terms{d, max / 2, uniform};
+        double half_sum = 0;
+        sum = with_grad ? SumExpShifted<true>(d, row, grad_row, cols, max, next, terms, &half_sum)
+                        : SumExpShifted<false>(d, row, static_cast<T*>(nullptr), cols, max, next,
+                                               terms, &half_sum);
+        rest += 2 * half_sum;
+      } else {
+        sum = with_grad ? SumExpShifted<true>(d, row, grad_row, cols, max, next)
+                        : SumExpShifted<false>(d, row, static_cast<T*>(nullptr), cols, max, next);
+      }
+      g.loss_rest[i] = rest;
+    }
+    g.Reduce(count, with_grad && !short_rows);
+    // Second pass: the losses and, for long rows, the gradient from the stored exponentials.
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::size_t r = first + i;
+      if (g.done[i]) continue;
+      loss[r] = static_cast<T>(g.log_sums.values[i] + g.loss_rest[i]);
+      if (!with_grad || short_rows) continue;
+      T* grad_row = grad + r * stride;
+      const auto label = static_cast<std::size_t>(labels[r]);
+      const T coefficient = static_cast<T>(g.inverses.values[i] * static_cast<double>(scale[r]));
+      const T target_other = scale[r] * uniform;
+      const T e_label = grad_row[label];
+      MapRow(d, grad_row, grad_row, cols, [d, coefficient, target_other](auto e) HWY_ATTR {
+        return hn::MulSub(e, hn::Set(d, coefficient), hn::Set(d, target_other));
+      });
+      grad_row[label] = e_label * coefficient - scale[r] * (uniform + keep);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Softmax cross-entropy against dense targets, t' = (1 - s) t + s / cols:
+//
+//   loss = (sum_c t'_c) log(sum) + sum_c t'_c (max - x_c)       (0 where t'_c = 0)
+//   grad = scale ((sum_k t'_k) e / sum - t')
+
+// The exp pass's extra sums: sum_c t'_c and sum_c t'_c (x_c - max) / 2.
+template <class D, class T = hn::TFromD<D>>
+struct DenseTargetTerms {
+  static constexpr std::size_t kSums = 2;
+  D d;
+  const T* targets;  // of the row
+  T half_max;
+  T keep;     // 1 - s
+  T uniform;  // s / cols
+
+  template <class V>
+  HWY_INLINE void operator()(std::size_t i, std::size_t count, V v, V& target_sum,
+                             V& weighted_sum) const {
+    const std::size_t N = hn::Lanes(d);
+    const V t =
+        count == N ? hn::LoadU(d, targets + i) : LoadTail(d, targets + i, count, hn::Zero(d));
+    V smoothed = hn::MulAdd(t, hn::Set(d, keep), hn::Set(d, uniform));
+    if (count != N) smoothed = hn::IfThenElseZero(hn::FirstN(d, count), smoothed);
+    target_sum = hn::Add(target_sum, smoothed);
+    // Lanes past the row hold max (a difference of 0) and a target of 0.
+    const V half_difference = hn::MulSub(v, hn::Set(d, T(0.5)), hn::Set(d, half_max));
+    weighted_sum = hn::Add(weighted_sum, hn::IfThenZeroElse(hn::Eq(smoothed, hn::Zero(d)),
+                                                            hn::Mul(smoothed, half_difference)));
+  }
+};
+
+// One short row of the dense loss in registers; as SparseShortRow. *target_sum is sum_c t'_c.
+template <class D, class T = hn::TFromD<D>>
+HWY_INLINE bool DenseShortRow(D d, const T* x, const T* targets, T scale, T keep, T uniform,
+                              T* grad, std::size_t cols, double* sum, double* target_sum,
+                              double* weighted_sum) {
+  using V = hn::VFromD<D>;
+  V v0 = hn::Zero(d), v1 = hn::Zero(d);
+  LoadOverlappingRow(d, x, cols, -std::numeric_limits<T>::infinity(), v0, v1);
+  const V vmax = MaxOfLanesExact(d, hn::Max(v0, v1));
+  const T max = hn::GetLane(vmax);
+  if (!std::isfinite(max)) return false;
+  V t0 = hn::Zero(d), t1 = hn::Zero(d);
+  LoadOverlappingRow(d, targets, cols, T(0), t0, t1);
+  const auto second = SecondVectorLanes(d, cols);
+  const V vkeep = hn::Set(d, keep);
+  const V vuniform = hn::Set(d, uniform);
+  const V smoothed0 =
+      hn::IfThenElseZero(FirstVectorLanes(d, cols), hn::MulAdd(t0, vkeep, vuniform));
+  const V smoothed1 = hn::IfThenElseZero(second, hn::MulAdd(t1, vkeep, vuniform));
+  const V e0 = ExpFlushSubnormal(d, hn::Sub(v0, vmax));
+  const V e1 = ExpFlushSubnormal(d, hn::Sub(v1, vmax));
+  const V vsum = hn::SumOfLanes(d, hn::Add(e0, hn::IfThenElseZero(second, e1)));
+  const V vtarget_sum = hn::SumOfLanes(d, hn::Add(smoothed0, smoothed1));
+  const V half = hn::Set(d, T(0.5));
+  const V half_max = hn::Mul(vmax, half);
+  const V zero = hn::Zero(d);
+  // Padding lanes hold x = -inf and t' = 0: the zero-weight rule makes them 0.
+  const V w0 = hn::IfThenZeroElse(hn::Eq(smoothed0, zero),
+                                  hn::Mul(smoothed0, hn::MulSub(v0, half, half_max)));
+  const V w1 = hn::IfThenZeroElse(hn::Eq(smoothed1, zero),
+                                  hn::Mul(smoothed1, hn::MulSub(v1, half, half_max)));
+  *sum = static_cast<double>(hn::GetLane(vsum));
+  *target_sum = static_cast<double>(hn::GetLane(vtarget_sum));
+  *weighted_sum = static_cast<double>(hn::GetLane(hn::SumOfLanes(d, hn::Add(w0, w1))));
+  if (grad != nullptr) {
+    // scale T e / sum - scale t', t' recomputed without the mask (v1's repeated lanes must get
+    // the values v0's lanes get).
+    const V coefficient = hn::Div(hn::Mul(hn::Set(d, scale), vtarget_sum), vsum);
+    const V keep_scale = hn::Set(d, keep * scale);
+    const V uniform_scale = hn::Set(d, uniform * scale);
+    StoreOverlappingRow(d, hn::MulSub(e0, coefficient, hn::MulAdd(t0, keep_scale, uniform_scale)),
+                        hn::MulSub(e1, coefficient, hn::MulAdd(t1, keep_scale, uniform_scale)),
+                        grad, cols);
+  }
+  return true;
+}
+
+// The short rows of one group of the dense loss, one at a time; as SparseShortRows, with the
+// target sums in target_sums.
+template <class D, class T = hn::TFromD<D>>
+HWY_INLINE void DenseShortRows(D d, const T* x, const T* targets, const T* scale, T smoothing,
+                               T keep, T uniform, T* loss, T* grad, std::size_t first,
+                               std::size_t count, std::size_t cols, std::size_t stride,
+                               LossRowGroup& g, double* target_sums) {
+  const bool with_grad = grad != nullptr;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t r = first + i;
+    const T* row = x + r * stride;
+    const T* target_row = targets + r * stride;
+    T* grad_row = with_grad ? grad + r * stride : nullptr;
+    g.done[i] = false;
+    double weighted_half_sum = 0;
+    if (!DenseShortRow(d, row, target_row, with_grad ? scale[r] : T(0), keep, uniform, grad_row,
+                       cols, &g.log_sums.values[i], &target_sums[i], &weighted_half_sum)) {
+      SpecialDenseRow(row, target_row, with_grad ? &scale[r] : nullptr, smoothing, &loss[r],
+                      grad_row, cols);
+      g.Finish(i);
+    }
+    g.loss_rest[i] = -2 * weighted_half_sum;
+  }
+}
+
+template <class T>
+void SoftmaxCrossEntropyKernel(const T* x, const T* targets, const T* HWY_RESTRICT scale,
+                               T smoothing, T* HWY_RESTRICT loss, T* grad, std::size_t rows,
+                               std::size_t cols, std::size_t stride) {
+  const hn::ScalableTag<T> d;
+  const bool with_grad = grad != nullptr;
+  const T keep = T(1) - smoothing;
+  const T uniform = static_cast<T>(static_cast<double>(smoothing) / static_cast<double>(cols));
+  const bool short_rows = IsShortRow(d, cols);
+  const std::size_t group = short_rows ? kMaxRowGroup : RowGroupSize<T>(cols);
+  LossRowGroup g;
+  double target_sums[kMaxRowGroup];
+  for (std::size_t first = 0; first < rows; first += group) {
+    const std::size_t count = HWY_MIN(group, rows - first);
+    if (short_rows) {
+      WithShortRowTag(d, cols, [&](auto short_tag) HWY_ATTR {
+        DenseShortRows(short_tag, x, targets, scale, smoothing, keep, uniform, loss, grad, first,
+                       count, cols, stride, g, target_sums);
+      });
+    }
+    for (std::size_t i = 0; i < count && !short_rows; ++i) {
+      const std::size_t r = first + i;
+      const T* row = x + r * stride;
+      const T* target_row = targets + r * stride;
+      T* grad_row = with_grad ? grad + r * stride : nullptr;
+      g.done[i] = false;
+      const T max = RowMax<false>(d, row, cols, nullptr);
+      if (!std::isfinite(max)) {
+        SpecialDenseRow(row, target_row, with_grad ? &scale[r] : nullptr, smoothing, &loss[r],
+                        grad_row, cols);
+        g.Finish(i);
+        continue;
+      }
+      const DenseTargetTerms<decltype(d)> terms{d, target_row, max / 2, keep, uniform};
+      double sums[2] = {0, 0};
+      const T* next = NextRow(x, r, rows, stride);
+      g.log_sums.values[i] =
+          with_grad ? SumExpShifted<true>(d, row, grad_row, cols, max, next, terms, sums)
+                    : SumExpShifted<false>(d, row, static_cast<T*>(nullptr), cols, max, next, terms,
+                                           sums);
+      target_sums[i] = sums[0];
+      g.loss_rest[i] = -2 * sums[1];
+    }
+    g.Reduce(count, with_grad && !short_rows);
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::size_t r = first + i;
+      if (g.done[i]) continue;
+      // T log(sum), with a zero target sum contributing 0 (unless the sum is NaN).
+      const double log_term = target_sums[i] == 0 && !std::isnan(g.log_sums.values[i])
+                                  ? 0.0
+                                  : target_sums[i] * g.log_sums.values[i];
+      loss[r] = static_cast<T>(log_term + g.loss_rest[i]);
+      if (!with_grad || short_rows) continue;
+      T* grad_row = grad + r * stride;
+      const T coefficient =
+          static_cast<T>(g.inverses.values[i] * target_sums[i] * static_cast<double>(scale[r]));
+      const T keep_scale = keep * scale[r];
+      const T uniform_scale = uniform * scale[r];
+      MapRow2(d, grad_row, targets + r * stride, grad_row, cols,
+              [d, coefficient, keep_scale, uniform_scale](auto e, auto t) HWY_ATTR {
+                return hn::MulSub(e, hn::Set(d, coefficient),
+                                  hn::MulAdd(t, hn::Set(d, keep_scale), hn::Set(d, uniform_scale)));
+              });
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sigmoid (binary) cross-entropy, t' = (1 - s) t + s / 2, element-wise:
+//
+//   term = (x >= 0 ? x (1 - t') : -x t') + log1p(q),  q = exp(-|x|)   (a zero weight gives 0)
+//   grad = scale / cols (sigmoid(x) - t'),  sigmoid(x) = (x >= 0 ? 1 : q) / (1 + q)
+//
+// log1p(q) for q in [0, 1] is a polynomial in q (lib/log1p_polynomial.h), which runs beside the
+// one division (the gradient's) instead of after it. q below the smallest normal number is
+// flushed to 0: the terms and gradients it would change are below that number.
+
+// log1p(q) / q for q in [0, 1]: c0 + c1 q + ... as two Horner chains in q^2 (even and odd
+// coefficients), half the latency of one chain in q. About 3 ulp relative.
+template <class D, class V = hn::VFromD<D>>
+HWY_INLINE V Log1pOverQ(D d, V q) {
+  constexpr auto kCoefficients = detail::Log1pPolynomial<hn::TFromD<D>>::kCoefficients;
+  constexpr std::size_t kLast = kCoefficients.size() - 1;
+  constexpr std::size_t kLastEven = kLast % 2 == 0 ? kLast : kLast - 1;
+  constexpr std::size_t kLastOdd = kLast % 2 == 1 ? kLast : kLast - 1;
+  const V q2 = hn::Mul(q, q);
+  V even = hn::Set(d, kCoefficients[kLastEven]);
+  for (std::size_t k = kLastEven; k >= 2; k -= 2) {
+    even = hn::MulAdd(even, q2, hn::Set(d, kCoefficients[k - 2]));
+  }
+  V odd = hn::Set(d, kCoefficients[kLastOdd]);
+  for (std::size_t k = kLastOdd; k >= 3; k -= 2) {
+    odd = hn::MulAdd(odd, q2, hn::Set(d, kCoefficients[k - 2]));
+  }
+  return hn::MulAdd(odd, q, even);
+}
+
+// The per-row constants of the sigmoid cross-entropy.
+template <class T>
+struct BinaryRowConstants {
+  T keep;            // 1 - s
+  T half_smoothing;  // s / 2
+  T inverse_cols;    // each term is divided by cols before it is summed: the mean is finite
+                     // whenever the terms are
+  T grad_scale;      // scale / cols
+};
+
+// exp(-|x|), the one transcendental function of the loss term, NaN for NaN. Results below the
+// smallest normal number are flushed to 0: the terms and gradients they would change are below it.
+template <class D, class V = hn::VFromD<D>>
+HWY_INLINE V ExpMinusMagnitude(D d, V v) {
+  return ExpFlushSubnormal(d, hn::Neg(hn::Abs(v)));
+}
+
+// The loss term of logits v against targets t, divided by cols, and with kGrad the gradient, from
+// q = ExpMinusMagnitude(v) and p = Log1pOverQ(q). The callers compute q, then p, for two vectors
+// before the rest: the long dependency chains of the exponentials and polynomials then overlap,
+// where whole terms one after the other would leave the out-of-order window too few independent
+// operations (a third faster on AVX2).
+template <bool kGrad, class D, class V = hn::VFromD<D>, class T = hn::TFromD<D>>
+HWY_INLINE V SigmoidCrossEntropyTerm(D d, V v, V t, V q, V p, const BinaryRowConstants<T>& c,
+                                     V& grad) {
+  const V zero = hn::Zero(d);
+  const V one = hn::Set(d, T(1));
+  const V smoothed = hn::MulAdd(t, hn::Set(d, c.keep), hn::Set(d, c.half_smoothing));
+  const auto negative = hn::Lt(v, zero);
+  if constexpr (kGrad) {
+    const V sigmoid_of_magnitude = hn::Div(one, hn::Add(one, q));
+    const V sigmoid =
+        hn::IfThenElse(negative, hn::Mul(q, sigmoid_of_magnitude), sigmoid_of_magnitude);
+    grad = hn::Mul(hn::Sub(sigmoid, smoothed), hn::Set(d, c.grad_scale));
+  }
+  // x (1 - t') for x >= 0 and -x t' = |x| t' below (NaN takes the second branch).
+  const V weight = hn::IfThenElse(negative, smoothed, hn::Sub(one, smoothed));
+  const V linear = hn::IfThenZeroElse(hn::Eq(weight, zero), hn::Mul(weight, hn::Abs(v)));
+  return hn::Mul(hn::MulAdd(q, p, linear), hn::Set(d, c.inverse_cols));
+}
+
+// Two whole vectors at x[i], targets[i]: adds their terms to sum0 and sum1 and, with kGrad, stores
+// their gradient.
+template <bool kGrad, class D, class V = hn::VFromD<D>, class T = hn::TFromD<D>>
+HWY_INLINE void SigmoidCrossEntropyPair(D d, const T* x, const T* targets, T* grad, std::size_t i,
+                                        const BinaryRowConstants<T>& c, V& sum0, V& sum1) {
+  const std::size_t N = hn::Lanes(d);
+  const V v0 = hn::LoadU(d, x + i);
+  const V v1 = hn::LoadU(d, x + i + N);
+  const V q0 = ExpMinusMagnitude(d, v0);
+  const V q1 = ExpMinusMagnitude(d, v1);
+  const V p0 = Log1pOverQ(d, q0);
+  const V p1 = Log1pOverQ(d, q1);
+  V g0 = hn::Zero(d), g1 = hn::Zero(d);
+  sum0 = hn::Add(sum0,
+                 SigmoidCrossEntropyTerm<kGrad>(d, v0, hn::LoadU(d, targets + i), q0, p0, c, g0));
+  sum1 = hn::Add(
+      sum1, SigmoidCrossEntropyTerm<kGrad>(d, v1, hn::LoadU(d, targets + i + N), q1, p1, c, g1));
+  if constexpr (kGrad) {
+    hn::StoreU(g0, d, grad + i);
+    hn::StoreU(g1, d, grad + i + N);
+  }
+}
+
+// The last count (1 <= count <= N) elements at x[i]: adds their terms to sum, stores the gradient.
+template <bool kGrad, class D, class V = hn::VFromD<D>, class T = hn::TFromD<D>>
+HWY_INLINE void SigmoidCrossEntropyLast(D d, const T* x, const T* targets, T* grad, std::size_t i,
+                                        std::size_t count, const BinaryRowConstants<T>& c, V& sum) {
+  const bool whole = count == hn::Lanes(d);
+  const V zero = hn::Zero(d);
+  const V v = whole ? hn::LoadU(d, x + i) : LoadTail(d, x + i, count, zero);
+  const V t = whole ? hn::LoadU(d, targets + i) : LoadTail(d, targets + i, count, zero);
+  const V q = ExpMinusMagnitude(d, v);
+  V g = zero;
+  const V term = SigmoidCrossEntropyTerm<kGrad>(d, v, t, q, Log1pOverQ(d, q), c, g);
+  sum = hn::Add(sum, whole ? term : hn::IfThenElseZero(hn::FirstN(d, count), term));
+  if constexpr (kGrad) {
+    if (whole) {
+      hn::StoreU(g, d, grad + i);
+    } else {
+      StoreTail(d, g, grad + i, count);
+    }
+  }
+}
+
+template <bool kGrad, class T>
+HWY_INLINE void SigmoidCrossEntropyRows(const T* x, const T* targets, const T* scale, T smoothing,
+                                        T* loss, T* grad, std::size_t rows, std::size_t cols,
+                                        std::size_t stride) {
+  const hn::ScalableTag<T> d;
+  using V = hn::VFromD<decltype(d)>;
+  const std::size_t N = hn::Lanes(d);
+  BinaryRowConstants<T> c{T(1) - smoothing, smoothing / 2,
+                          static_cast<T>(1.0 / static_cast<double>(cols)), T(0)};
+  for (std::size_t r = 0; r < rows; ++r) {
+    const T* row = x + r * stride;
+    const T* target_row = targets + r * stride;
+    T* grad_row = kGrad ? grad + r * stride : nullptr;
+    if constexpr (kGrad) {
+      c.grad_scale = static_cast<T>(static_cast<double>(scale[r]) / static_cast<double>(cols));
+    }
+    // Blocked sums as in SumExpShifted, four vectors per iteration.
+    CompensatedSum total;
+    std::size_t i = 0;
+    while (i + 4 * N <= cols) {
+      const std::size_t block_end = HWY_MIN(cols, i + kBlockVectors * N);
+      V s0 = hn::Zero(d), s1 = hn::Zero(d), s2 = hn::Zero(d), s3 = hn::Zero(d);
+      for (; i + 4 * N <= block_end; i += 4 * N) {
+        SigmoidCrossEntropyPair<kGrad>(d, row, target_row, grad_row, i, c, s0, s1);
+        SigmoidCrossEntropyPair<kGrad>(d, row, target_row, grad_row, i + 2 * N, c, s2, s3);
+      }
+      total.Add(ReduceToDouble(d, hn::Add(hn::Add(s0, s1), hn::Add(s2, s3))));
+    }
+    // Fewer than four vectors left: short rows end here, without a compensated sum.
+    V s0 = hn::Zero(d), s1 = hn::Zero(d);
+    if (i + 2 * N <= cols) {
+      SigmoidCrossEntropyPair<kGrad>(d, row, target_row, grad_row, i, c, s0, s1);
+      i += 2 * N;
+    }
+    for (; i < cols; i += N) {
+      SigmoidCrossEntropyLast<kGrad>(d, row, target_row, grad_row, i, HWY_MIN(N, cols - i), c, s0);
+    }
+    const double rest = ReduceToDouble(d, hn::Add(s0, s1));
+    loss[r] =
+        static_cast<T>(cols < 4 * N ? rest : (total.Add(rest), total.TotalAllowingInfinity()));
+  }
+}
+
+template <class T>
+void SigmoidCrossEntropyKernel(const T* x, const T* targets, const T* HWY_RESTRICT scale,
+                               T smoothing, T* HWY_RESTRICT loss, T* grad, std::size_t rows,
+                               std::size_t cols, std::size_t stride) {
+  if (grad != nullptr) {
+    SigmoidCrossEntropyRows<true>(x, targets, scale, smoothing, loss, grad, rows, cols, stride);
+  } else {
+    SigmoidCrossEntropyRows<false>(x, targets, scale, smoothing, loss, grad, rows, cols, stride);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Top-k count: the number of entries above the row's threshold.
+
+template <class T>
+void CountGreaterKernel(const T* HWY_RESTRICT x, const T* HWY_RESTRICT threshold,
+                        std::size_t* HWY_RESTRICT counts, std::size_t rows, std::size_t cols,
+                        std::size_t stride) {
+  const hn::ScalableTag<T> d;
+  const std::size_t N = hn::Lanes(d);
+  for (std::size_t r = 0; r < rows; ++r) {
+    const T* row = x + r * stride;
+    const T limit = threshold[r];
+    if (std::isnan(limit)) {  // every entry counts (see the contract)
+      counts[r] = cols;
+      continue;
+    }
+    const auto vlimit = hn::Set(d, limit);
+    std::size_t count = 0;
+    std::size_t i = 0;
+    for (; i + N <= cols; i += N) count += hn::CountTrue(d, hn::Gt(hn::LoadU(d, row + i), vlimit));
+    // The padding holds the threshold itself, which is not greater than it.
+    if (i < cols) count += hn::CountTrue(d, hn::Gt(LoadTail(d, row + i, cols - i, vlimit), vlimit));
+    counts[r] = count;
+  }
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace simdiff
+HWY_AFTER_NAMESPACE();
+
+#endif  // SIMDIFF_LIB_HIGHWAY_LOSS_KERNELS_INL_H_
