@@ -163,12 +163,13 @@ HWY_INLINE void StoreRow(D d, V acc0, V acc1, T* HWY_RESTRICT c, std::size_t col
 // The micro-kernel: C[kRows x cols] (cols <= 2N) from kc rank-1 updates. Row r of op(A) at step p
 // is a[r * a_rs + p * a_cs]; row p of the B panel is the 2N elements at b + p * b_rs (zero-padded
 // beyond cols when packed). Accumulators are named variables, not an array: SVE vectors are
-// sizeless and cannot be array elements.
+// sizeless and cannot be array elements. Not inlined: inside the loop nest the register allocator
+// spills accumulators (it keeps the epilogue's constants in vector registers across the k loop).
 template <std::size_t kRows, class T>
-HWY_INLINE void MicroKernel(std::size_t kc, const T* HWY_RESTRICT a, std::size_t a_rs,
-                            std::size_t a_cs, const T* HWY_RESTRICT b, std::size_t b_rs,
-                            T* HWY_RESTRICT c, std::size_t ldc, std::size_t cols,
-                            const Epilogue<T>& e) {
+HWY_NOINLINE void MicroKernel(std::size_t kc, const T* HWY_RESTRICT a, std::size_t a_rs,
+                              std::size_t a_cs, const T* HWY_RESTRICT b, std::size_t b_rs,
+                              T* HWY_RESTRICT c, std::size_t ldc, std::size_t cols,
+                              const Epilogue<T>& e) {
   static_assert(kRows >= 1 && kRows <= kMR);
   const hn::ScalableTag<T> d;
   using V = hn::VFromD<decltype(d)>;
