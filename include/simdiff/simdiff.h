@@ -8,4 +8,5 @@
 #include "simdiff/matrix_shape.h"
 #include "simdiff/metrics.h"
 #include "simdiff/rowwise.h"
+#include "simdiff/threads.h"
 #include "simdiff/version.h"
