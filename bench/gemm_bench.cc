@@ -4,7 +4,9 @@
 //
 // Names: `Gemm/<where>/<m>x<k>x<n>` for C = A B (float), `GemmBiasRelu/...` for the fused dense
 // forward, `Gemm_TN/...`, `Gemm_NT/...` for the backward products dW = X^T dY and dX = dY W^T.
-// Counter GFLOPs: 2 m n k per second (1e9/s).
+// Counter GFLOPs: 2 m n k per second (1e9/s), of CPU time except for the `threads:N` rows, which
+// use wall-clock time (CPU time is the steadier measure on a shared machine; threads need the
+// wall clock).
 //
 //   gemm_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 //              --benchmark_enable_random_interleaving=true --benchmark_min_time=0.2
@@ -53,12 +55,18 @@ void report(benchmark::State& state, const Dims& d) {
 
 enum class Op { nn, bias_relu, tn, nt };
 
-void register_simdiff(const Dims& d, simdiff::Backend backend, const std::string& target, Op op) {
+// threads == 0: the default setting (1 thread), CPU time; else that many threads, wall-clock time
+// (the other threads' work is not on the measured thread's clock).
+void register_simdiff(const Dims& d, simdiff::Backend backend, const std::string& target, Op op,
+                      std::size_t threads = 0) {
   const char* names[] = {"Gemm", "GemmBiasRelu", "Gemm_TN", "Gemm_NT"};
   const std::string name = std::string(names[static_cast<int>(op)]) + "/" +
-                           std::string(simdiff::to_string(backend)) + ":" + target + "/" + d.name();
-  benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
+                           std::string(simdiff::to_string(backend)) + ":" + target + "/" +
+                           (threads > 0 ? "threads:" + std::to_string(threads) + "/" : "") +
+                           d.name();
+  auto* registered = benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
     simdiff::set_backend(backend, target);
+    const simdiff::ScopedNumThreads scoped(threads > 0 ? threads : 1);
     Operands o(d);
     using simdiff::Transpose;
     const auto N = Transpose::no, T = Transpose::yes;
@@ -82,13 +90,14 @@ void register_simdiff(const Dims& d, simdiff::Backend backend, const std::string
     }
     report(state, d);
   });
+  if (threads > 0) registered->UseRealTime();
 }
 
 #ifdef SIMDIFF_BENCH_WITH_OPENBLAS
 void register_openblas(const Dims& d, Op op) {
   const char* names[] = {"Gemm", "GemmBiasRelu", "Gemm_TN", "Gemm_NT"};
   const std::string name = std::string(names[static_cast<int>(op)]) + "/openblas/" + d.name();
-  benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
+  auto* registered = benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
     openblas_set_num_threads(1);
     Operands o(d);
     const int m = static_cast<int>(d.m), n = static_cast<int>(d.n), k = static_cast<int>(d.k);
@@ -123,6 +132,7 @@ void register_openblas(const Dims& d, Op op) {
     }
     report(state, d);
   });
+  (void)registered;
 }
 #endif
 
@@ -142,6 +152,15 @@ int main(int argc, char** argv) {
         if (targets[t] == "EMU128" || targets[t] == "SCALAR") continue;
         register_simdiff(d, simdiff::Backend::highway, targets[t], op);
       }
+    }
+  }
+  // 1 and 2 threads on the best target, around the size where splitting starts to pay
+  // (kMinMacsPerThread in lib/gemm/gemm.cc: 2^20 multiply-adds per thread).
+  const std::vector<Dims> thread_shapes = {
+      {64, 128, 64}, {128, 128, 128}, {128, 256, 128}, {128, 784, 256}, {1024, 1024, 1024}};
+  for (const Dims& d : thread_shapes) {
+    for (const std::size_t threads : {1, 2}) {
+      register_simdiff(d, simdiff::Backend::highway, targets.front(), Op::nn, threads);
     }
   }
   benchmark::RunSpecifiedBenchmarks();
