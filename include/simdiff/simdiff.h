@@ -3,8 +3,12 @@
 
 #include "simdiff/backend.h"
 #include "simdiff/elementwise.h"
+#include "simdiff/gradient_check.h"
 #include "simdiff/losses.h"
 #include "simdiff/matrix_shape.h"
 #include "simdiff/metrics.h"
+#include "simdiff/ops.h"
 #include "simdiff/rowwise.h"
+#include "simdiff/tape.h"
+#include "simdiff/tensor.h"
 #include "simdiff/version.h"
