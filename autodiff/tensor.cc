@@ -164,13 +164,6 @@ Tensor<T>::Tensor(Shape shape, std::initializer_list<T> values)
     : Tensor(shape, std::span<const T>(values.begin(), values.size())) {}
 
 template <class T>
-Tensor<T>::Tensor(std::span<const T> values) : Tensor(Shape::vector(values.size()), values) {}
-
-template <class T>
-Tensor<T>::Tensor(std::initializer_list<T> values)
-    : Tensor(std::span<const T>(values.begin(), values.size())) {}
-
-template <class T>
 Tensor<T>::Tensor(TensorView<const T> view) : Tensor(view.shape(), view.span()) {}
 
 template <class T>

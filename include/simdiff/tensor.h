@@ -2,6 +2,8 @@
 // T = float or double, rank 0 (scalar), 1 ([n]) or 2 ([rows x cols]), contiguous row-major.
 //
 //   simdiff::Tensor<float> w({2, 3}, {1, 2, 3, 4, 5, 6});  // shape [2 x 3]
+//   simdiff::Tensor<float> z({2, 3});                      // zeros [2 x 3]
+//   auto b = simdiff::Tensor<float>::from({0.5f, 1.5f});    // rank 1 [2] from values
 //   w(1, 2) = 7;                                           // element access, bounds-checked by
 //   at() simdiff::TensorView<const float> v = w;                // a view; w must outlive it
 //   std::cout << w;                                        // "Tensor[2 x 3] {{1, 2, 3}, {4, 5,
@@ -145,10 +147,17 @@ class Tensor {
   Tensor(Shape shape, std::span<const T> values);
   Tensor(Shape shape, std::initializer_list<T> values);
   Tensor(Shape shape, const std::vector<T>& values) : Tensor(shape, std::span<const T>(values)) {}
-  /// A rank-1 tensor holding a copy of `values`.
-  explicit Tensor(std::span<const T> values);
-  explicit Tensor(const std::vector<T>& values) : Tensor(std::span<const T>(values)) {}
-  Tensor(std::initializer_list<T> values);
+  /// A rank-1 tensor holding a copy of `values`. (A factory, not a constructor: `Tensor({2, 3})`
+  /// would be ambiguous between a shape and two values; it is the shape [2 x 3].)
+  [[nodiscard]] static Tensor from(std::span<const T> values) {
+    return Tensor(Shape::vector(values.size()), values);
+  }
+  [[nodiscard]] static Tensor from(std::initializer_list<T> values) {
+    return Tensor(Shape::vector(values.size()), values);
+  }
+  [[nodiscard]] static Tensor from(const std::vector<T>& values) {
+    return from(std::span<const T>(values));
+  }
   /// A copy of a view.
   explicit Tensor(TensorView<const T> view);
 
