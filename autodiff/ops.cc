@@ -531,7 +531,7 @@ Var<T> sigmoid(Var<T> x) {
 template <class T>
 Var<T> tanh(Var<T> x) {
   return detail::unary("tanh", Op::tanh, x, T(0), [](const T* v, Node<T>& y, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) y.value[i] = std::tanh(v[i]);
+    detail::kernels<T>().tanh(v, y.value, n);
   });
 }
 

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -250,6 +251,59 @@ BOOST_AUTO_TEST_CASE(loss_ops_match_finite_differences) {
     check_op(c.name, f, {random_tensor(Shape::matrix(kRows, kCols), c.domain, ++seed)});
   }
   BOOST_TEST(g_checks > 0);
+}
+
+// The tanh kernel the op runs on (lib/kernel_table.h states 4 ulp): against the long double
+// reference, at every tail length of the vector loops, for tiny, moderate and saturated inputs and
+// the special values.
+BOOST_AUTO_TEST_CASE(tanh_values_are_accurate) {
+  std::size_t checked = 0;
+  for_each_target([&](const TargetUnderTest&) {
+    for_each_type([&](auto type) {
+      using T = decltype(type);
+      std::vector<T> values = {T(0),
+                               -T(0),
+                               T(1e-30),
+                               T(-1e-30),
+                               T(0.5),
+                               T(-3),
+                               T(9),
+                               T(25),
+                               std::numeric_limits<T>::infinity(),
+                               -std::numeric_limits<T>::infinity(),
+                               std::numeric_limits<T>::quiet_NaN()};
+      std::mt19937_64 engine(3);
+      std::uniform_real_distribution<double> wide(-20, 20);
+      std::normal_distribution<double> small(0, 1e-3);
+      for (int i = 0; i < 70; ++i)
+        values.push_back(static_cast<T>(i % 2 ? wide(engine) : small(engine)));
+      double worst_ulp = 0;
+      for (std::size_t n = 1; n <= values.size(); n += n < 20 ? 1 : 13) {
+        simdiff::Tape<T> tape;
+        const simdiff::Tensor<T> x(Shape::vector(n), std::span<const T>(values.data(), n));
+        const auto y = simdiff::tanh(tape.constant(x)).value();
+        for (std::size_t i = 0; i < n; ++i) {
+          ++checked;
+          const long double reference = std::tanh(static_cast<long double>(x[i]));
+          if (std::isnan(reference)) {
+            SIMDIFF_CHECK(std::isnan(y[i]), "tanh(NaN) = " << y[i]);
+            continue;
+          }
+          const double error =
+              std::fabs(static_cast<double>(static_cast<long double>(y[i]) - reference)) /
+              ulp_of<T>(static_cast<double>(reference));
+          worst_ulp = std::max(worst_ulp, error);
+          SIMDIFF_CHECK(error <= 4, type_name<T>()
+                                        << " tanh(" << describe_value(x[i])
+                                        << ") = " << describe_value(y[i]) << ", " << error
+                                        << " ulp from " << static_cast<double>(reference));
+        }
+      }
+      BOOST_TEST_MESSAGE(current_target_name()
+                         << " " << type_name<T>() << " tanh worst " << worst_ulp << " ulp");
+    });
+  });
+  BOOST_TEST(checked > 0u);
 }
 
 // A composite the checker must also get right: a small softmax regression with a bias row.
