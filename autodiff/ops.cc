@@ -36,22 +36,6 @@ const TypedKernels<T>& kernels() {
   return active_kernels().of<T>();
 }
 
-// The operands of the node being differentiated; a and b may be null (no such operand).
-template <class T>
-struct Backward {
-  Tape<T>& tape;
-  const Node<T>& y;
-  Node<T>* a;
-  Node<T>* b;
-  [[nodiscard]] std::size_t n() const noexcept { return y.shape.size(); }
-  /// Scratch memory from the tape's arena, valid until reset().
-  T* scratch(std::size_t count) const {
-    return Access<T>::arena(tape).template allocate_array<T>(count);
-  }
-  [[nodiscard]] bool a_needs() const noexcept { return a != nullptr && a->requires_grad; }
-  [[nodiscard]] bool b_needs() const noexcept { return b != nullptr && b->requires_grad; }
-};
-
 // ---------------------------------------------------------------------------------------------
 // Element-wise unary ops
 
@@ -192,9 +176,10 @@ Var<T> binary(const char* name, Op op, Var<T> a, Var<T> b, F f) {
   Tape<T>& tape = detail::TapeAccess<T>::check_same_tape(name, a, b);
   const Node<T>& an = detail::TapeAccess<T>::node(a);
   const Node<T>& bn = detail::TapeAccess<T>::node(b);
-  const Shape out = an.shape.size() >= bn.shape.size() ? an.shape : bn.shape;
-  const Broadcast ka = broadcast_kind(name, an.shape, bn.shape, out);
-  const Broadcast kb = broadcast_kind(name, bn.shape, an.shape, out);
+  const bool same = an.shape == bn.shape;  // the common case, without the broadcast analysis
+  const Shape out = same || an.shape.size() >= bn.shape.size() ? an.shape : bn.shape;
+  const Broadcast ka = same ? Broadcast::none : broadcast_kind(name, an.shape, bn.shape, out);
+  const Broadcast kb = same ? Broadcast::none : broadcast_kind(name, bn.shape, an.shape, out);
   const T* av = an.value;
   const T* bv = bn.value;
   const Var<T> y = detail::TapeAccess<T>::record(tape, op, out, detail::TapeAccess<T>::index(a),

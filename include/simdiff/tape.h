@@ -119,11 +119,14 @@ struct Node {
   T scalar = 0;  ///< op constant (the scalar of scalar ops, alpha of leaky_relu and elu)
   Op op = Op::constant;
   bool requires_grad = false;
-  Broadcast broadcast_a = Broadcast::none;  ///< binary ops; matmul: whether a is transposed
-  Broadcast broadcast_b = Broadcast::none;  ///< binary ops; matmul: whether b is transposed
+  Broadcast broadcast_a = Broadcast::none;  ///< element-wise binary ops
+  Broadcast broadcast_b = Broadcast::none;
+  bool transpose_a = false;  ///< matmul
+  bool transpose_b = false;
 };
 
-/// Bump allocator of 64-byte aligned blocks. Blocks are reused in order after rewind(), so the
+/// Bump allocator of 64-byte aligned blocks: requests of 64 bytes or more are 64-byte aligned,
+/// smaller ones 16-byte aligned. Blocks are reused in order after rewind(), so the
 /// same sequence of requests is served by the same blocks without allocating.
 class Arena {
  public:
@@ -133,7 +136,7 @@ class Arena {
   Arena(Arena&&) noexcept = default;
   Arena& operator=(Arena&&) noexcept = default;
 
-  /// `bytes` bytes, 64-byte aligned, uninitialized.
+  /// `bytes` bytes, uninitialized, aligned as stated above.
   void* allocate(std::size_t bytes);
   template <class T>
   T* allocate_array(std::size_t n) {
