@@ -39,8 +39,7 @@ const TypedKernels<T>& kernels() {
 // ---------------------------------------------------------------------------------------------
 // Element-wise unary ops
 
-// Records y = f(x) of x's shape; `forward(x, y, n)` fills the value. `save` > 0 allocates that many
-// elements of saved state when a gradient is needed.
+// Records y = f(x) of x's shape; `forward(x, y, n)` fills the value.
 template <class T, class Forward>
 Var<T> unary(const char* name, Op op, Var<T> x, T scalar, Forward forward) {
   Access<T>::check(name, x, "x");

@@ -78,6 +78,50 @@ void chain_backward(benchmark::State& state, Chain chain) {
   set_per_op_counter(state);
 }
 
+// The 64-32-10 perceptron: x [32 x 64] -> relu(x W1 + b1) -> h W2 + b2 -> sparse categorical
+// cross-entropy from logits against 32 labels.
+template <class T>
+struct Mlp {
+  static constexpr std::size_t kBatch = 32, kIn = 64, kHidden = 32, kClasses = 10;
+  Parameter<T> w1{Tensor<T>(Shape::matrix(kIn, kHidden))};
+  Parameter<T> b1{Tensor<T>(Shape::vector(kHidden))};
+  Parameter<T> w2{Tensor<T>(Shape::matrix(kHidden, kClasses))};
+  Parameter<T> b2{Tensor<T>(Shape::vector(kClasses))};
+  Tensor<T> x{Shape::matrix(kBatch, kIn)};
+  std::vector<T> labels = std::vector<T>(kBatch);
+  Loss loss = SparseCategoricalCrossentropy{.from_logits = true};
+
+  Mlp() {
+    std::mt19937_64 engine(1);
+    std::normal_distribution<double> normal(0, 1);
+    const auto fill = [&](Tensor<T>& t, double scale) {
+      for (std::size_t i = 0; i < t.size(); ++i) t[i] = static_cast<T>(scale * normal(engine));
+    };
+    fill(w1.value(), 0.18);
+    fill(w2.value(), 0.25);
+    fill(x, 1);
+    for (std::size_t i = 0; i < kBatch; ++i) labels[i] = static_cast<T>(i % kClasses);
+  }
+
+  T step(Tape<T>& tape) {
+    tape.reset();
+    for (Parameter<T>* p : {&w1, &b1, &w2, &b2}) p->zero_grad();
+    const Var<T> h = relu(matmul(tape.constant(x), tape.parameter(w1)) + tape.parameter(b1));
+    const Var<T> logits = matmul(h, tape.parameter(w2)) + tape.parameter(b2);
+    const Var<T> l = compute_loss(loss, logits, std::span<const T>(labels));
+    tape.backward(l);
+    return l.item();
+  }
+};
+
+template <class T>
+void mlp_step(benchmark::State& state) {
+  Mlp<T> mlp;
+  Tape<T> tape;
+  mlp.step(tape);  // warm: arena, node list, the loss's scratch
+  for (auto _ : state) benchmark::DoNotOptimize(mlp.step(tape));
+}
+
 }  // namespace
 }  // namespace simdiff::bench
 
@@ -92,6 +136,8 @@ int main(int argc, char** argv) {
                                Chain::tanh);
   benchmark::RegisterBenchmark("TapeChain/tanh/backward", simdiff::bench::chain_backward<float>,
                                Chain::tanh);
+  benchmark::RegisterBenchmark("MlpStep/64-32-10/batch32", simdiff::bench::mlp_step<float>);
+  benchmark::RegisterBenchmark("MlpStep_f64/64-32-10/batch32", simdiff::bench::mlp_step<double>);
   benchmark::AddCustomContext(
       "simdiff_backend", std::string(simdiff::to_string(simdiff::backend_info().backend)) + ":" +
                              simdiff::backend_info().target);

@@ -45,6 +45,9 @@ void* operator new(std::size_t size, std::align_val_t a) {
 void* operator new[](std::size_t size, std::align_val_t a) {
   return counted_allocation(size, static_cast<std::size_t>(a));
 }
+/// Calls of the global operator new so far (also read by test_autodiff_matmul.cc).
+std::size_t autodiff_test_allocations() { return g_allocations.load(); }
+
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
