@@ -828,7 +828,7 @@ void backward_node(Tape<T>& tape, std::uint32_t index) {
     case Op::div:
       return div_backward(c);
     case Op::matmul:
-      return;  // TEMP until gemm lands
+      return matmul_backward(c);
     case Op::sum:
     case Op::mean:
     case Op::row_sum:

@@ -5,6 +5,7 @@
 # test_autodiff_tape.cc replaces the global operator new of its executable to count allocations.
 add_executable(simdiff_autodiff_tests
   test_main.cc
+  test_autodiff_matmul.cc
   test_autodiff_ops.cc
   test_autodiff_tape.cc)
 target_link_libraries(simdiff_autodiff_tests PRIVATE simdiff_test_support simdiff_warnings)

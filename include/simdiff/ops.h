@@ -16,13 +16,11 @@
 #include <cstddef>
 #include <span>
 
+#include "simdiff/gemm.h"
 #include "simdiff/losses.h"
 #include "simdiff/tape.h"
 
 namespace simdiff {
-
-/// Whether a matmul operand is used as stored or transposed (the same enum as <simdiff/gemm.h>).
-enum class Transpose;
 
 // ---------------------------------------------------------------------------------------------
 // Element-wise arithmetic, with broadcasting

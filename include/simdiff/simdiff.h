@@ -3,6 +3,7 @@
 
 #include "simdiff/backend.h"
 #include "simdiff/elementwise.h"
+#include "simdiff/gemm.h"
 #include "simdiff/gradient_check.h"
 #include "simdiff/losses.h"
 #include "simdiff/matrix_shape.h"
