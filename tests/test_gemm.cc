@@ -94,8 +94,12 @@ struct Case {
     if (with_bias) bias = random_uniform<T>(-1, 1, d.n, seed + 3);
   }
 
-  T op_a(std::size_t i, std::size_t p) const { return ta == Transpose::yes ? a.at(p, i) : a.at(i, p); }
-  T op_b(std::size_t p, std::size_t j) const { return tb == Transpose::yes ? b.at(j, p) : b.at(p, j); }
+  T op_a(std::size_t i, std::size_t p) const {
+    return ta == Transpose::yes ? a.at(p, i) : a.at(i, p);
+  }
+  T op_b(std::size_t p, std::size_t j) const {
+    return tb == Transpose::yes ? b.at(j, p) : b.at(p, j);
+  }
 };
 
 // Runs `c` with (alpha, beta, activation) on the current target and compares the elements
@@ -112,9 +116,9 @@ void run_and_check(const Case<T>& c, T alpha, T beta, Activation activation, boo
   }
   const Dims d = c.dims;
   if (fused) {
-    simdiff::gemm_bias_activation(c.ta, c.tb, d.m, d.n, d.k, alpha, c.a.cspan(), c.lda,
-                                  c.b.cspan(), c.ldb, beta, std::span<const T>(c.bias), activation,
-                                  out.span(), c.ldc);
+    simdiff::gemm_bias_activation(c.ta, c.tb, d.m, d.n, d.k, alpha, c.a.cspan(), c.lda, c.b.cspan(),
+                                  c.ldb, beta, std::span<const T>(c.bias), activation, out.span(),
+                                  c.ldc);
   } else {
     simdiff::gemm(c.ta, c.tb, d.m, d.n, d.k, alpha, c.a.cspan(), c.lda, c.b.cspan(), c.ldb, beta,
                   out.span(), c.ldc);
@@ -135,9 +139,9 @@ void run_and_check(const Case<T>& c, T alpha, T beta, Activation activation, boo
       const Real bias = c.bias.empty() ? 0 : Real(c.bias[j]);
       const Real pre = Real(alpha) * sum + Real(beta) * old + bias;
       const Real reference = activate(pre, activation);
-      const double bound =
-          double(d.k + 3) * u *
-          double(std::fabs(Real(alpha)) * magnitude + std::fabs(Real(beta) * old) + std::fabs(bias));
+      const double bound = double(d.k + 3) * u *
+                           double(std::fabs(Real(alpha)) * magnitude + std::fabs(Real(beta) * old) +
+                                  std::fabs(bias));
       const double tolerance =
           lipschitz(activation) * bound +
           activation_ulps(activation) * ulp_of<T>(static_cast<double>(reference));
@@ -195,7 +199,7 @@ BOOST_AUTO_TEST_CASE(small_shapes_match_reference) {
 // The boundaries of the blocking: the small-product path (m <= 32), k blocks of 256, A blocks of
 // 144 rows, B blocks of 4096 columns, and prime sizes.
 BOOST_AUTO_TEST_CASE(blocking_boundaries_match_reference) {
-  const std::vector<Dims> shapes = {{32, 64, 32}, {33, 17, 29}, {37, 41, 43}, {1, 1, 600},
+  const std::vector<Dims> shapes = {{32, 64, 32}, {33, 17, 29},   {37, 41, 43}, {1, 1, 600},
                                     {3, 5, 257},  {150, 19, 260}, {2, 4099, 3}};
   for_each_type([&](auto tag) {
     using T = decltype(tag);
@@ -288,7 +292,8 @@ BOOST_AUTO_TEST_CASE(gemm_target_names_the_kernel) {
     } else if (target.backend == simdiff::Backend::highway) {
       BOOST_TEST(name == "highway:" + target.target);
     } else {
-      BOOST_TEST(name == "highway:" + simdiff::supported_targets(simdiff::Backend::highway).front());
+      BOOST_TEST(name ==
+                 "highway:" + simdiff::supported_targets(simdiff::Backend::highway).front());
     }
   });
 }
@@ -343,12 +348,10 @@ BOOST_AUTO_TEST_CASE(bad_arguments_throw) {
                                                  Activation::relu, sc, 3);
                  },
                  {"gemm_bias_activation", "bias has 2 elements", "n = 3"});
-  expect_invalid("c overlaps a",
-                 [&] {
-                   simdiff::gemm(N, N, 2, 3, 4, 1.f, std::span<const float>(c), 4, cb, 3, 0.f, sc,
-                                 3);
-                 },
-                 {"c overlaps a"});
+  expect_invalid(
+      "c overlaps a",
+      [&] { simdiff::gemm(N, N, 2, 3, 4, 1.f, std::span<const float>(c), 4, cb, 3, 0.f, sc, 3); },
+      {"c overlaps a"});
   expect_invalid("activation",
                  [&] {
                    simdiff::gemm_bias_activation(N, N, 2, 3, 4, 1.f, ca, 4, cb, 3, 0.f, {},

@@ -18,9 +18,9 @@
 // Accuracy (asserted by tests/test_gemm.cc against a long double reference): every element of C
 // is within (k + 3) u (|alpha| sum_p |op(A)_ip op(B)_pj| + |beta C_ij| + |bias_j|) of the exact
 // value, where u is the unit roundoff of the type (the classical worst-case bound of a dot
-// product, whatever the summation order). Results do not depend on the number of threads. The xsimd backend has no
-// GEMM of its own: when it is selected, these functions run the Highway kernel of the best target
-// the CPU runs (gemm_target() says which kernel runs).
+// product, whatever the summation order). Results do not depend on the number of threads. The xsimd
+// backend has no GEMM of its own: when it is selected, these functions run the Highway kernel of
+// the best target the CPU runs (gemm_target() says which kernel runs).
 #pragma once
 
 #include <cstddef>
@@ -62,8 +62,8 @@ void gemm_bias_activation(Transpose trans_a, Transpose trans_b, std::size_t m, s
 void gemm_bias_activation(Transpose trans_a, Transpose trans_b, std::size_t m, std::size_t n,
                           std::size_t k, double alpha, std::span<const double> a, std::size_t lda,
                           std::span<const double> b, std::size_t ldb, double beta,
-                          std::span<const double> bias, Activation activation,
-                          std::span<double> c, std::size_t ldc);
+                          std::span<const double> bias, Activation activation, std::span<double> c,
+                          std::size_t ldc);
 
 /// "highway:AVX2", "scalar:scalar": the kernel that gemm() runs with the current backend
 /// selection (under the xsimd backend, Highway's best target).

@@ -72,8 +72,8 @@ const Resolved* resolve(const detail::KernelTable* kernels) {
   }
   const std::string backend_name(
       to_string(info.backend == Backend::scalar ? Backend::scalar : Backend::highway));
-  interned.push_back(std::make_unique<Resolved>(
-      Resolved{kernels, chosen, backend_name + ":" + chosen->target}));
+  interned.push_back(
+      std::make_unique<Resolved>(Resolved{kernels, chosen, backend_name + ":" + chosen->target}));
   return interned.back().get();
 }
 
@@ -116,10 +116,10 @@ void check_matrix(const char* function, const char* name, const char* ld_name, s
                              "] = [" + std::to_string(rows) + " x " + std::to_string(cols) + "]" +
                              (transpose == Transpose::yes ? " (transposed)" : "");
   if (ld < cols) {
-    throw std::invalid_argument(std::string(function) + ": " + ld_name + " " +
-                                std::to_string(ld) + " is smaller than " + cols_name + " " +
-                                std::to_string(cols) + " for " + stored + "; expected " +
-                                ld_name + " >= " + std::to_string(cols));
+    throw std::invalid_argument(std::string(function) + ": " + ld_name + " " + std::to_string(ld) +
+                                " is smaller than " + cols_name + " " + std::to_string(cols) +
+                                " for " + stored + "; expected " + ld_name +
+                                " >= " + std::to_string(cols));
   }
   if (rows == 0 || cols == 0) return;
   // Elements are addressed through byte pointers: keep the extent below SIZE_MAX / 8.
@@ -182,9 +182,10 @@ void run_gemm(const char* function, Transpose trans_a, Transpose trans_b, std::s
                         Aliasing::disjoint_only);
   if (m == 0 || n == 0) return;
 
-  const GemmArgs<T> args{ta,          tb,     m,        n,   k,    alpha,
-                         a.data(),    lda,    b.data(), ldb, beta, bias.empty() ? nullptr : bias.data(),
-                         activation,  c.data(), ldc};
+  const GemmArgs<T> args{ta,         tb,       m,        n,
+                         k,          alpha,    a.data(), lda,
+                         b.data(),   ldb,      beta,     bias.empty() ? nullptr : bias.data(),
+                         activation, c.data(), ldc};
   const auto& kernels = active_gemm().gemm->template of<T>();
   T* workspace = thread_workspace<T>(kernels.workspace_elements(args));
   kernels.run(args, workspace);
@@ -192,20 +193,19 @@ void run_gemm(const char* function, Transpose trans_a, Transpose trans_b, std::s
 
 }  // namespace
 
-#define SIMDIFF_GEMM_FOR(T)                                                                      \
-  void gemm(Transpose trans_a, Transpose trans_b, std::size_t m, std::size_t n, std::size_t k,   \
-            T alpha, std::span<const T> a, std::size_t lda, std::span<const T> b,                \
-            std::size_t ldb, T beta, std::span<T> c, std::size_t ldc) {                          \
-    run_gemm<T>("gemm", trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, {},             \
-                Activation::none, c, ldc);                                                       \
-  }                                                                                              \
-  void gemm_bias_activation(Transpose trans_a, Transpose trans_b, std::size_t m, std::size_t n, \
-                            std::size_t k, T alpha, std::span<const T> a, std::size_t lda,       \
-                            std::span<const T> b, std::size_t ldb, T beta,                       \
-                            std::span<const T> bias, Activation activation, std::span<T> c,      \
-                            std::size_t ldc) {                                                   \
-    run_gemm<T>("gemm_bias_activation", trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, \
-                bias, activation, c, ldc);                                                       \
+#define SIMDIFF_GEMM_FOR(T)                                                                        \
+  void gemm(Transpose trans_a, Transpose trans_b, std::size_t m, std::size_t n, std::size_t k,     \
+            T alpha, std::span<const T> a, std::size_t lda, std::span<const T> b, std::size_t ldb, \
+            T beta, std::span<T> c, std::size_t ldc) {                                             \
+    run_gemm<T>("gemm", trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, {},                \
+                Activation::none, c, ldc);                                                         \
+  }                                                                                                \
+  void gemm_bias_activation(                                                                       \
+      Transpose trans_a, Transpose trans_b, std::size_t m, std::size_t n, std::size_t k, T alpha,  \
+      std::span<const T> a, std::size_t lda, std::span<const T> b, std::size_t ldb, T beta,        \
+      std::span<const T> bias, Activation activation, std::span<T> c, std::size_t ldc) {           \
+    run_gemm<T>("gemm_bias_activation", trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,    \
+                bias, activation, c, ldc);                                                         \
   }
 
 SIMDIFF_GEMM_FOR(float)

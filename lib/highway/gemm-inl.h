@@ -187,11 +187,11 @@ HWY_INLINE void MicroKernel(std::size_t kc, const T* HWY_RESTRICT a, std::size_t
     const V b1 = hn::LoadU(d, b + N);
     b += b_rs;
     const std::size_t o = p * a_cs;
-#define SIMDIFF_GEMM_ROW(r)                 \
-  if constexpr (kRows > r) {                \
-    const V ar = hn::Set(d, a##r[o]);       \
-    c##r##0 = hn::MulAdd(ar, b0, c##r##0);  \
-    c##r##1 = hn::MulAdd(ar, b1, c##r##1);  \
+#define SIMDIFF_GEMM_ROW(r)                \
+  if constexpr (kRows > r) {               \
+    const V ar = hn::Set(d, a##r[o]);      \
+    c##r##0 = hn::MulAdd(ar, b0, c##r##0); \
+    c##r##1 = hn::MulAdd(ar, b1, c##r##1); \
   }
     SIMDIFF_GEMM_ROW(0)
     SIMDIFF_GEMM_ROW(1)
@@ -232,8 +232,7 @@ HWY_INLINE void RunTile(std::size_t rows, std::size_t kc, const T* a, std::size_
 // Copies op(B)[p0 + p, j0 + j] for p < kc, j < width (<= nr) into dst[p * nr + j], zero beyond.
 template <class T>
 HWY_INLINE void PackBPanel(const detail::GemmArgs<T>& g, std::size_t p0, std::size_t j0,
-                           std::size_t kc, std::size_t width, std::size_t nr,
-                           T* HWY_RESTRICT dst) {
+                           std::size_t kc, std::size_t width, std::size_t nr, T* HWY_RESTRICT dst) {
   if (!g.trans_b) {
     for (std::size_t p = 0; p < kc; ++p) {
       const T* HWY_RESTRICT src = g.b + (p0 + p) * g.ldb + j0;
@@ -311,8 +310,9 @@ void GemmKernel(const detail::GemmArgs<T>& g, T* HWY_RESTRICT workspace) noexcep
     const std::size_t nc = std::min(blocking.nc, g.n - jc);
     for (std::size_t pc = 0; pc < g.k; pc += kKC) {
       const std::size_t kc = std::min(kKC, g.k - pc);
-      Epilogue<T> e{g.alpha, pc == 0 ? g.beta : T(1), pc != 0 || g.beta != T(0),
-                    pc + kc == g.k, nullptr, g.activation};
+      Epilogue<T> e{
+          g.alpha,     pc == 0 ? g.beta : T(1), pc != 0 || g.beta != T(0), pc + kc == g.k, nullptr,
+          g.activation};
       if (blocking.pack_b) {
         for (std::size_t jr = 0; jr < nc; jr += nr) {
           PackBPanel(g, pc, jc + jr, kc, std::min(nr, nc - jr), nr, packed_b + jr * kc);
