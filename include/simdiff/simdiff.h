@@ -2,9 +2,13 @@
 #pragma once
 
 #include "simdiff/backend.h"
+#include "simdiff/data.h"
 #include "simdiff/elementwise.h"
 #include "simdiff/losses.h"
 #include "simdiff/matrix_shape.h"
 #include "simdiff/metrics.h"
+#include "simdiff/model.h"
+#include "simdiff/optimizers.h"
 #include "simdiff/rowwise.h"
+#include "simdiff/safetensors.h"
 #include "simdiff/version.h"
