@@ -9,8 +9,9 @@
 // CSV format: one sample per line, fields separated by `delimiter`, every field a finite number
 // (surrounding spaces and a trailing '\r' are ignored). The first line may be a header:
 // scikit-learn's `n_rows,n_features,class names...` (checked against the data) or column names.
-// With CsvHeader::detect, the first line is a header when one of its fields is not a number or
-// it has a different number of fields than the second line. Empty lines are skipped.
+// With CsvHeader::detect, the first line is a header when one of its fields is not a number, or
+// when it is scikit-learn's header without class names (its first two fields equal the number of
+// data rows and of features). Empty lines are skipped.
 //
 // Errors: std::invalid_argument (std::runtime_error for a file that cannot be read) whose message
 // starts with `file:line:column:` (column = the 1-based character position of the field) and says

@@ -115,8 +115,15 @@ Dataset parse_csv(std::string_view text, std::string_view source, const CsvOptio
   const std::vector<Field> first = split_line(lines[0].text, options.delimiter);
   if (options.header == CsvHeader::detect) {
     for (const Field& field : first) header = header || !is_number(field.text);
-    if (!header && lines.size() > 1) {
-      header = split_line(lines[1].text, options.delimiter).size() != first.size();
+    // An all-numeric first line is a header only in scikit-learn's form without class names:
+    // its first two fields count the data rows and features that follow.
+    if (!header && lines.size() > 1 && first.size() >= 2) {
+      const std::size_t next = split_line(lines[1].text, options.delimiter).size();
+      double n_rows = 0, n_features = 0;
+      header = next != first.size() && parse_number(first[0].text, n_rows) &&
+               parse_number(first[1].text, n_features) &&
+               n_rows == static_cast<double>(lines.size() - 1) &&
+               n_features == static_cast<double>(next - 1);
     }
   }
   if (header) first_data = 1;
