@@ -255,6 +255,11 @@ class Sequential {
   History fit(std::span<const float> x, std::span<const float> y, std::size_t rows,
               const FitOptions& options = {});
 
+  /// One optimizer step on one batch (Keras' train_on_batch): forward, loss, backward, update.
+  /// The metrics are reset, then updated with this batch. Returns the batch's loss.
+  double train_on_batch(std::span<const float> x, std::span<const float> y, std::size_t rows,
+                        std::span<const float> sample_weight = {});
+
   /// {"loss": ..., metric names...} over all rows, in batches.
   Logs evaluate(std::span<const float> x, std::span<const float> y, std::size_t rows,
                 const EvaluateOptions& options = {});

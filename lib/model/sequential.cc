@@ -773,6 +773,16 @@ History Sequential::fit(std::span<const float> x, std::span<const float> y, std:
   return history;
 }
 
+double Sequential::train_on_batch(std::span<const float> x, std::span<const float> y,
+                                  std::size_t rows, std::span<const float> sample_weight) {
+  Impl& m = *impl_;
+  m.check_compiled("train_on_batch");
+  m.check_data("train_on_batch", x, y, rows, sample_weight);
+  for (Metric& metric : m.metrics) metric.reset();
+  return m.run_batch(x.data(), y.data(), sample_weight.empty() ? nullptr : sample_weight.data(),
+                     rows, true, m.metrics);
+}
+
 Logs Sequential::evaluate(std::span<const float> x, std::span<const float> y, std::size_t rows,
                           const EvaluateOptions& options) {
   impl_->check_compiled("evaluate");
