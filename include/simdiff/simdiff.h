@@ -4,6 +4,7 @@
 #include "simdiff/backend.h"
 #include "simdiff/data.h"
 #include "simdiff/elementwise.h"
+#include "simdiff/gemm.h"
 #include "simdiff/losses.h"
 #include "simdiff/matrix_shape.h"
 #include "simdiff/metrics.h"

@@ -1,0 +1,217 @@
+// The public GEMM functions (<simdiff/gemm.h>): argument checks, the choice of the kernel for the
+// selected backend and target, a per-thread workspace, then one call into the kernel.
+#include "simdiff/gemm.h"
+
+#include <atomic>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "lib/argument_checks.h"
+#include "lib/gemm/gemm_kernels.h"
+#include "lib/kernel_table.h"
+#include "simdiff/backend.h"
+
+namespace simdiff {
+namespace {
+
+using detail::GemmArgs;
+using detail::GemmTable;
+
+struct GemmRegistry {
+  std::vector<GemmTable> highway = detail::highway_gemm_tables();
+  std::vector<GemmTable> scalar = detail::scalar_gemm_tables();
+};
+
+const GemmRegistry& gemm_registry() {
+  static const GemmRegistry instance;
+  return instance;
+}
+
+// The GEMM table that goes with one kernel table (one backend and target).
+struct Resolved {
+  const detail::KernelTable* kernels;
+  const GemmTable* gemm;
+  std::string name;  // "backend:target" of the GEMM kernel that runs
+};
+
+const Resolved* resolve(const detail::KernelTable* kernels) {
+  // Resolutions are interned (one per kernel table, alive for the whole process) so that the
+  // pointer cached in active_gemm() never dangles.
+  static std::mutex mutex;
+  static std::vector<std::unique_ptr<Resolved>> interned;
+  const std::lock_guard lock(mutex);
+  for (const auto& resolved : interned) {
+    if (resolved->kernels == kernels) return resolved.get();
+  }
+  const BackendInfo info = backend_info();
+  const GemmRegistry& registry = gemm_registry();
+  const GemmTable* chosen = nullptr;
+  switch (info.backend) {
+    case Backend::highway:
+      for (const GemmTable& table : registry.highway) {
+        if (table.target == info.target) chosen = &table;
+      }
+      break;
+    case Backend::xsimd:
+      // xsimd has no GEMM of its own (documented in <simdiff/gemm.h>); its closest kernel is
+      // Highway's best target, which the same CPU runs.
+      if (!registry.highway.empty()) chosen = &registry.highway.front();
+      break;
+    case Backend::scalar:
+      chosen = &registry.scalar.front();
+      break;
+  }
+  if (chosen == nullptr) {
+    // Both lists are built from the targets this CPU runs, so they name the same ones.
+    throw std::logic_error("gemm: no GEMM kernel for backend target '" + info.target + "'");
+  }
+  const std::string backend_name(
+      to_string(info.backend == Backend::scalar ? Backend::scalar : Backend::highway));
+  interned.push_back(
+      std::make_unique<Resolved>(Resolved{kernels, chosen, backend_name + ":" + chosen->target}));
+  return interned.back().get();
+}
+
+const Resolved& active_gemm() {
+  static std::atomic<const Resolved*> last{nullptr};
+  const detail::KernelTable* kernels = &detail::active_kernels();
+  const Resolved* resolved = last.load(std::memory_order_acquire);
+  if (resolved == nullptr || resolved->kernels != kernels) {
+    resolved = resolve(kernels);
+    last.store(resolved, std::memory_order_release);
+  }
+  return *resolved;
+}
+
+// A 64-byte aligned scratch buffer per thread that only grows, so that steady-state calls do not
+// touch the heap.
+template <class T>
+T* thread_workspace(std::size_t elements) {
+  struct Buffer {
+    std::unique_ptr<std::byte[]> storage;
+    std::size_t bytes = 0;
+  };
+  thread_local Buffer buffer;
+  constexpr std::size_t kAlign = 64;
+  const std::size_t needed = elements * sizeof(T) + kAlign;
+  if (buffer.bytes < needed) {
+    buffer.storage = std::make_unique<std::byte[]>(needed);
+    buffer.bytes = needed;
+  }
+  const auto address = reinterpret_cast<std::uintptr_t>(buffer.storage.get());
+  return reinterpret_cast<T*>((address + kAlign - 1) / kAlign * kAlign);
+}
+
+// Checks one stored matrix: its leading dimension and that its span holds it.
+template <class T>
+void check_matrix(const char* function, const char* name, const char* ld_name, std::size_t rows,
+                  std::size_t cols, const char* rows_name, const char* cols_name,
+                  Transpose transpose, std::span<T> data, std::size_t ld) {
+  const std::string stored = std::string(name) + " stored [" + rows_name + " x " + cols_name +
+                             "] = [" + std::to_string(rows) + " x " + std::to_string(cols) + "]" +
+                             (transpose == Transpose::yes ? " (transposed)" : "");
+  if (ld < cols) {
+    throw std::invalid_argument(std::string(function) + ": " + ld_name + " " + std::to_string(ld) +
+                                " is smaller than " + cols_name + " " + std::to_string(cols) +
+                                " for " + stored + "; expected " + ld_name +
+                                " >= " + std::to_string(cols));
+  }
+  if (rows == 0 || cols == 0) return;
+  // Elements are addressed through byte pointers: keep the extent below SIZE_MAX / 8.
+  constexpr std::size_t kLimit = std::numeric_limits<std::size_t>::max() / sizeof(double);
+  if (rows - 1 > (kLimit - cols) / ld) {
+    throw std::invalid_argument(std::string(function) + ": " + stored + " with " + ld_name + " " +
+                                std::to_string(ld) + " overflows the addressable size");
+  }
+  const std::size_t extent = (rows - 1) * ld + cols;
+  if (data.size() < extent) {
+    throw std::invalid_argument(std::string(function) + ": " + name + " has " +
+                                std::to_string(data.size()) + " elements; " + stored + " with " +
+                                ld_name + " " + std::to_string(ld) + " needs at least " +
+                                std::to_string(extent));
+  }
+}
+
+std::size_t extent_of(std::size_t rows, std::size_t cols, std::size_t ld) {
+  return rows == 0 || cols == 0 ? 0 : (rows - 1) * ld + cols;
+}
+
+template <class T>
+void run_gemm(const char* function, Transpose trans_a, Transpose trans_b, std::size_t m,
+              std::size_t n, std::size_t k, T alpha, std::span<const T> a, std::size_t lda,
+              std::span<const T> b, std::size_t ldb, T beta, std::span<const T> bias,
+              Activation activation, std::span<T> c, std::size_t ldc) {
+  for (const auto& [t, name] : {std::pair{trans_a, "trans_a"}, std::pair{trans_b, "trans_b"}}) {
+    if (t != Transpose::no && t != Transpose::yes) {
+      throw std::invalid_argument(std::string(function) + ": " + name + " is " +
+                                  std::to_string(static_cast<int>(t)) +
+                                  "; expected Transpose::no or Transpose::yes");
+    }
+  }
+  if (static_cast<unsigned>(activation) > static_cast<unsigned>(Activation::tanh)) {
+    throw std::invalid_argument(std::string(function) + ": activation is " +
+                                std::to_string(static_cast<int>(activation)) +
+                                "; expected none, relu, sigmoid or tanh");
+  }
+  const bool ta = trans_a == Transpose::yes;
+  const bool tb = trans_b == Transpose::yes;
+  const std::size_t a_rows = ta ? k : m, a_cols = ta ? m : k;
+  const std::size_t b_rows = tb ? n : k, b_cols = tb ? k : n;
+  check_matrix(function, "a", "lda", a_rows, a_cols, ta ? "k" : "m", ta ? "m" : "k", trans_a, a,
+               lda);
+  check_matrix(function, "b", "ldb", b_rows, b_cols, tb ? "n" : "k", tb ? "k" : "n", trans_b, b,
+               ldb);
+  check_matrix(function, "c", "ldc", m, n, "m", "n", Transpose::no, c, ldc);
+  if (!bias.empty() && bias.size() != n) {
+    throw std::invalid_argument(std::string(function) + ": bias has " +
+                                std::to_string(bias.size()) + " elements; expected 0 (no bias) " +
+                                "or n = " + std::to_string(n));
+  }
+  const std::size_t c_extent = extent_of(m, n, ldc);
+  using detail::Aliasing;
+  detail::check_overlap(function, "c", c, c_extent, "a", a, extent_of(a_rows, a_cols, lda),
+                        Aliasing::disjoint_only);
+  detail::check_overlap(function, "c", c, c_extent, "b", b, extent_of(b_rows, b_cols, ldb),
+                        Aliasing::disjoint_only);
+  detail::check_overlap(function, "c", c, c_extent, "bias", bias, bias.size(),
+                        Aliasing::disjoint_only);
+  if (m == 0 || n == 0) return;
+
+  const GemmArgs<T> args{ta,         tb,       m,        n,
+                         k,          alpha,    a.data(), lda,
+                         b.data(),   ldb,      beta,     bias.empty() ? nullptr : bias.data(),
+                         activation, c.data(), ldc};
+  const auto& kernels = active_gemm().gemm->template of<T>();
+  T* workspace = thread_workspace<T>(kernels.workspace_elements(args));
+  kernels.run(args, workspace);
+}
+
+}  // namespace
+
+#define SIMDIFF_GEMM_FOR(T)                                                                        \
+  void gemm(Transpose trans_a, Transpose trans_b, std::size_t m, std::size_t n, std::size_t k,     \
+            T alpha, std::span<const T> a, std::size_t lda, std::span<const T> b, std::size_t ldb, \
+            T beta, std::span<T> c, std::size_t ldc) {                                             \
+    run_gemm<T>("gemm", trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, {},                \
+                Activation::none, c, ldc);                                                         \
+  }                                                                                                \
+  void gemm_bias_activation(                                                                       \
+      Transpose trans_a, Transpose trans_b, std::size_t m, std::size_t n, std::size_t k, T alpha,  \
+      std::span<const T> a, std::size_t lda, std::span<const T> b, std::size_t ldb, T beta,        \
+      std::span<const T> bias, Activation activation, std::span<T> c, std::size_t ldc) {           \
+    run_gemm<T>("gemm_bias_activation", trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,    \
+                bias, activation, c, ldc);                                                         \
+  }
+
+SIMDIFF_GEMM_FOR(float)
+SIMDIFF_GEMM_FOR(double)
+#undef SIMDIFF_GEMM_FOR
+
+std::string gemm_target() { return active_gemm().name; }
+
+}  // namespace simdiff
