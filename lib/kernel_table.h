@@ -61,6 +61,11 @@ struct TypedKernels {
   // A NaN threshold counts every entry.
   void (*count_greater)(const T* x, const T* threshold, std::size_t* counts, std::size_t rows,
                         std::size_t cols, std::size_t stride);
+
+  // Element-wise activations of the autodiff ops (not part of the public element-wise API).
+  // tanh: within 4 ulp on every backend and target for results of normal magnitude (Highway's
+  // hn::Tanh, xsimd::tanh, std::tanh), +-1 beyond the saturation point, NaN for NaN.
+  void (*tanh)(const T* x, T* y, std::size_t n);
 };
 
 /// All kernels of one target of one backend.

@@ -39,7 +39,8 @@ detail::TypedKernels<T> TypedTable() {
           &SparseSoftmaxCrossEntropyKernel<T>,
           &SoftmaxCrossEntropyKernel<T>,
           &SigmoidCrossEntropyKernel<T>,
-          &CountGreaterKernel<T>};
+          &CountGreaterKernel<T>,
+          &TanhKernel<T>};
 }
 
 detail::KernelTable MakeKernelTable() {

@@ -139,6 +139,10 @@ void map(const T* x, T* y, std::size_t n) {
 }
 
 template <class T>
+T tanh_of(T x) {
+  return std::tanh(x);
+}
+template <class T>
 T exp_of(T x) {
   return std::exp(x);
 }
@@ -185,7 +189,8 @@ TypedKernels<T> typed_kernels() {
           &scalar::sparse_softmax_cross_entropy<T>,
           &scalar::softmax_cross_entropy<T>,
           &scalar::sigmoid_cross_entropy<T>,
-          &scalar::count_greater<T>};
+          &scalar::count_greater<T>,
+          &map<T, tanh_of<T>>};
 }
 
 }  // namespace

@@ -599,6 +599,7 @@ SIMDIFF_XSIMD_ELEMENTWISE_KERNEL(Log1pKernel, xsimd::log1p)
 SIMDIFF_XSIMD_ELEMENTWISE_KERNEL(SigmoidKernel, Sigmoid)
 SIMDIFF_XSIMD_ELEMENTWISE_KERNEL(SoftplusKernel, Softplus)
 SIMDIFF_XSIMD_ELEMENTWISE_KERNEL(LogSigmoidKernel, LogSigmoid)
+SIMDIFF_XSIMD_ELEMENTWISE_KERNEL(TanhKernel, xsimd::tanh)
 #undef SIMDIFF_XSIMD_ELEMENTWISE_KERNEL
 
 // ---------------------------------------------------------------------------------------------
@@ -640,7 +641,8 @@ TypedKernels<T> TypedTable() {
           &SparseSoftmaxCrossEntropyKernel<T, Arch>,
           &SoftmaxCrossEntropyKernel<T, Arch>,
           &SigmoidCrossEntropyKernel<T, Arch>,
-          &CountGreaterKernel<T, Arch>};
+          &CountGreaterKernel<T, Arch>,
+          &TanhKernel<T, Arch>};
 }
 
 // The kernels of one architecture. A plain aggregate of function pointers, so the per-architecture
