@@ -110,7 +110,6 @@ struct Sequential::Impl {
   std::vector<std::size_t> activation_offset;
   std::vector<float> logits;
   std::vector<float> delta, delta_prev;
-  std::vector<float> ones;
 
   std::size_t output_dim() const { return layers.empty() ? 0 : layers.back().units; }
 
@@ -202,7 +201,6 @@ struct Sequential::Impl {
     logits.assign(rows * output_dim(), 0.0f);
     delta.assign(rows * widest, 0.0f);
     delta_prev.assign(rows * widest, 0.0f);
-    ones.assign(rows, 1.0f);
   }
 
   float* output(std::size_t l) { return activations.data() + activation_offset[l]; }
@@ -286,7 +284,8 @@ struct Sequential::Impl {
   }
 
   // Backward pass after forward(x, rows, from_logits): `delta` holds d loss / d (logits or last
-  // outputs); accumulates (+=) into grads, which the caller zeroed.
+  // outputs). Each parameter of a Sequential model receives exactly one contribution, so the
+  // gradients are written (beta = 0), not accumulated: no zeroing pass, no read of the old values.
   void backward(const float* x, std::size_t rows) {
     for (std::size_t l = layers.size(); l-- > 0;) {
       const Layer& layer = layers[l];
@@ -294,15 +293,18 @@ struct Sequential::Impl {
       if (!(last && from_logits)) activation_backward(layer, output(l), delta.data(), rows);
       const float* in = l == 0 ? x : output(l - 1);
       const std::span<const float> dz(delta.data(), rows * layer.units);
-      // d kernel [in x units] += in^T [in x rows] dz [rows x units]
+      // d kernel [in x units] = in^T [in x rows] dz [rows x units]
       gemm(Transpose::yes, Transpose::no, layer.in, layer.units, rows, 1.0f,
-           std::span<const float>(in, rows * layer.in), layer.in, dz, layer.units, 1.0f,
+           std::span<const float>(in, rows * layer.in), layer.in, dz, layer.units, 0.0f,
            std::span<float>(grads.data() + layer.kernel, layer.in * layer.units), layer.units);
       if (layer.spec.use_bias) {
-        // d bias [1 x units] += ones [1 x rows] dz [rows x units]
-        gemm(Transpose::no, Transpose::no, 1, layer.units, rows, 1.0f,
-             std::span<const float>(ones.data(), rows), rows, dz, layer.units, 1.0f,
-             std::span<float>(grads.data() + layer.bias, layer.units), layer.units);
+        // d bias [units] = column sums of dz; rows outer so that the inner loop vectorizes.
+        float* db = grads.data() + layer.bias;
+        std::fill_n(db, layer.units, 0.0f);
+        for (std::size_t r = 0; r < rows; ++r) {
+          const float* row = delta.data() + r * layer.units;
+          for (std::size_t j = 0; j < layer.units; ++j) db[j] += row[j];
+        }
       }
       if (l == 0) break;
       // d in [rows x in] = dz [rows x units] kernel^T [units x in]
@@ -373,7 +375,6 @@ struct Sequential::Impl {
       value = train_loss->value_and_grad(
           {.y_true = y_true, .y_pred = loss_input, .shape = {rows, units}, .sample_weight = sw},
           std::span<float>(delta.data(), rows * units));
-      std::fill(grads.begin(), grads.end(), 0.0f);
       backward(x, rows);
       optimizer->apply(params, grads);
     } else {
