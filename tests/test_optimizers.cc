@@ -3,8 +3,10 @@
 // by hand, the learning-rate schedules, the `lr` alias and argument errors.
 #include <simdiff/optimizers.h>
 
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <cmath>
+#include <numbers>
 #include <string>
 #include <vector>
 
@@ -153,7 +155,7 @@ std::vector<Case> cases() {
   const simdiff::CosineDecay cosine{.initial_learning_rate = 0.1, .decay_steps = 4, .alpha = 0.1};
   std::vector<double> cosine_rates;
   for (int t = 0; t < 5; ++t) {
-    const double c = 0.5 * (1 + std::cos(M_PI * std::min(t, 4) / 4.0));
+    const double c = 0.5 * (1 + std::cos(std::numbers::pi * std::min(t, 4) / 4.0));
     cosine_rates.push_back(0.1 * (0.9 * c + 0.1));
   }
   out.push_back({"adam cosine decay", simdiff::Adam{.learning_rate = cosine},
@@ -194,12 +196,18 @@ BOOST_AUTO_TEST_CASE(steps_match_double_reference_on_every_target) {
           Reference reference = c.reference;
           reference.sizes = sizes;
           const auto start = simdiff_test::random_uniform<float>(-2, 2, n, 11 + n);
-          std::vector<float> v = start;
+          // Odd lengths start one element into their buffers: misaligned loads and stores.
+          const std::size_t skew = n % 2;
+          std::vector<float> storage(n + skew);
+          std::copy(start.begin(), start.end(), storage.begin() + std::ptrdiff_t(skew));
+          const std::span<float> v = std::span<float>(storage).subspan(skew);
           std::vector<double> v_ref(start.begin(), start.end());
           for (int step = 0; step < 5; ++step) {
-            std::vector<float> g = gradients(n, 100 * n + step);
-            reference.run(v_ref, std::vector<double>(g.begin(), g.end()));
-            optimizer.apply(v, g);
+            const std::vector<float> g0 = gradients(n, 100 * n + step);
+            std::vector<float> g_storage(n + skew);
+            std::copy(g0.begin(), g0.end(), g_storage.begin() + std::ptrdiff_t(skew));
+            reference.run(v_ref, std::vector<double>(g0.begin(), g0.end()));
+            optimizer.apply(v, std::span<float>(g_storage).subspan(skew));
           }
           BOOST_TEST(optimizer.iterations() == 5);
           for (std::size_t i = 0; i < n; ++i) {

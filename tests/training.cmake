@@ -32,3 +32,25 @@ if(TARGET simdiff_cli)
   set_tests_properties(simdiff_train_bad_data PROPERTIES
     PASS_REGULAR_EXPRESSION "README.md:[0-9]+:[0-9]+: ")
 endif()
+
+# Weights saved by `train` are read back by `evaluate` and `predict` (a fixture: train first).
+if(TARGET simdiff_cli)
+  set(simdiff_cli_weights ${CMAKE_CURRENT_BINARY_DIR}/breast_cancer.safetensors)
+  add_test(NAME simdiff_train_save
+           COMMAND simdiff_cli train --data ${PROJECT_SOURCE_DIR}/data/breast_cancer.csv
+                   --layers 16 --epochs 10 --verbose 0 --save ${simdiff_cli_weights}
+                   --history ${CMAKE_CURRENT_BINARY_DIR}/breast_cancer_history.csv
+                   --plot ${CMAKE_CURRENT_BINARY_DIR}/breast_cancer.svg)
+  set_tests_properties(simdiff_train_save PROPERTIES FIXTURES_SETUP simdiff_saved_weights
+    PASS_REGULAR_EXPRESSION "Weights saved to .*History written to .*Plot written to ")
+  add_test(NAME simdiff_evaluate_saved
+           COMMAND simdiff_cli evaluate --weights ${simdiff_cli_weights}
+                   --data ${PROJECT_SOURCE_DIR}/data/breast_cancer.csv)
+  add_test(NAME simdiff_predict_saved
+           COMMAND simdiff_cli predict --weights ${simdiff_cli_weights}
+                   --data ${PROJECT_SOURCE_DIR}/data/breast_cancer.csv)
+  set_tests_properties(simdiff_evaluate_saved PROPERTIES FIXTURES_REQUIRED simdiff_saved_weights
+    PASS_REGULAR_EXPRESSION "^569 rows: accuracy 0\\.9[0-9]+, loss ")
+  set_tests_properties(simdiff_predict_saved PROPERTIES FIXTURES_REQUIRED simdiff_saved_weights
+    PASS_REGULAR_EXPRESSION "^row,label,predicted,score\n0,0,0,0\\.[0-9]+\n")
+endif()
