@@ -8,6 +8,11 @@
 //   simdiff_train_bench --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true
 //                       --benchmark_report_aggregates_only=true --benchmark_min_time=0.2
 //
+// Built as simdiff_train_bench_compare (cmake -DSIMDIFF_BENCH_COMPARE=ON with libtorch-dev
+// installed), the same steps also run in libtorch (TrainStep/libtorch/...: torch::nn Linear and
+// ReLU layers, cross_entropy on the logits, torch::optim::Adam, one thread; run it with
+// OMP_NUM_THREADS=1), so that the ratio comes from one process.
+//
 // items_per_second counts training samples per second; flops_per_second the floating-point
 // operations of the matrix products: 2 in units batch each for the forward product and the
 // kernel gradient of every layer, and for the input gradient of every layer but the first (the
@@ -19,6 +24,10 @@
 #include <vector>
 
 #include "simdiff/simdiff.h"
+
+#ifdef SIMDIFF_COMPARE_TORCH
+#include <torch/torch.h>
+#endif
 
 namespace {
 
@@ -61,12 +70,48 @@ void train_step(benchmark::State& state, simdiff::Backend backend, const std::st
       benchmark::Counter(flops_per_sample * samples, benchmark::Counter::kIsRate);
 }
 
+#ifdef SIMDIFF_COMPARE_TORCH
+void torch_train_step(benchmark::State& state, const ModelShape& shape) {
+  torch::set_num_threads(1);
+  torch::manual_seed(1);
+  torch::nn::Sequential model;
+  for (std::size_t l = 1; l < shape.layers.size(); ++l) {
+    model->push_back(torch::nn::Linear(static_cast<std::int64_t>(shape.layers[l - 1]),
+                                       static_cast<std::int64_t>(shape.layers[l])));
+    if (l + 1 < shape.layers.size()) model->push_back(torch::nn::ReLU());
+  }
+  torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(1e-3).eps(1e-7));
+  const auto batch = static_cast<std::int64_t>(shape.batch);
+  const torch::Tensor x =
+      torch::rand({batch, static_cast<std::int64_t>(shape.layers.front())}) * 2 - 1;
+  const torch::Tensor y =
+      torch::arange(batch, torch::kLong).remainder(static_cast<std::int64_t>(shape.layers.back()));
+  const auto step = [&] {
+    optimizer.zero_grad();
+    torch::Tensor loss = torch::nn::functional::cross_entropy(model->forward(x), y);
+    loss.backward();
+    optimizer.step();
+    return loss.item<float>();
+  };
+  step();
+  for (auto _ : state) benchmark::DoNotOptimize(step());
+  state.counters["items_per_second"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * shape.batch), benchmark::Counter::kIsRate);
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::vector<std::pair<std::string, ModelShape>> shapes = {
       {"64-32-10x32", {{64, 32, 10}, 32}}, {"784-256-10x128", {{784, 256, 10}, 128}}};
   for (const auto& [name, shape] : shapes) {
+#ifdef SIMDIFF_COMPARE_TORCH
+    benchmark::RegisterBenchmark(
+        ("TrainStep/libtorch/" + name).c_str(),
+        [shape = shape](benchmark::State& state) { torch_train_step(state, shape); })
+        ->Unit(benchmark::kMicrosecond);
+#endif
     for (const simdiff::Backend backend :
          {simdiff::Backend::highway, simdiff::Backend::xsimd, simdiff::Backend::scalar}) {
       for (const std::string& target : simdiff::supported_targets(backend)) {
