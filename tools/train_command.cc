@@ -358,7 +358,19 @@ void add_train_commands(CLI::App& app) {
   train
       ->add_option("--learning-rate,--lr", options->learning_rate,
                    "Learning rate (default: the optimizer's Keras default)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            double value = 0;
+            std::size_t used = 0;
+            try {
+              value = std::stod(text, &used);
+            } catch (const std::exception&) {
+              used = 0;
+            }
+            if (used == text.size() && std::isfinite(value) && value > 0) return std::string();
+            return "'" + text + "' is not a learning rate; expected a finite number > 0";
+          },
+          "RATE > 0"));
   train->add_option("--epochs", options->epochs, "Epochs")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
