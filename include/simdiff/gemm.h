@@ -18,9 +18,10 @@
 // Accuracy (asserted by tests/test_gemm.cc against a long double reference): every element of C
 // is within (k + 3) u (|alpha| sum_p |op(A)_ip op(B)_pj| + |beta C_ij| + |bias_j|) of the exact
 // value, where u is the unit roundoff of the type (the classical worst-case bound of a dot
-// product, whatever the summation order). Results do not depend on the number of threads. The xsimd
-// backend has no GEMM of its own: when it is selected, these functions run the Highway kernel of
-// the best target the CPU runs (gemm_target() says which kernel runs).
+// product, whatever the summation order). Large products run on up to num_threads() threads
+// (<simdiff/threads.h>); results are bit-identical for every thread count. The xsimd backend has no
+// GEMM of its own: when it is selected, these functions run the Highway kernel of the best target
+// the CPU runs (gemm_target() says which kernel runs).
 #pragma once
 
 #include <cstddef>

@@ -16,4 +16,5 @@
 #include "simdiff/safetensors.h"
 #include "simdiff/tape.h"
 #include "simdiff/tensor.h"
+#include "simdiff/threads.h"
 #include "simdiff/version.h"

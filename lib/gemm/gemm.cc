@@ -2,6 +2,7 @@
 // selected backend and target, a per-thread workspace, then one call into the kernel.
 #include "simdiff/gemm.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <limits>
@@ -14,7 +15,9 @@
 #include "lib/argument_checks.h"
 #include "lib/gemm/gemm_kernels.h"
 #include "lib/kernel_table.h"
+#include "lib/threads/thread_pool.h"
 #include "simdiff/backend.h"
+#include "simdiff/threads.h"
 
 namespace simdiff {
 namespace {
@@ -141,6 +144,58 @@ std::size_t extent_of(std::size_t rows, std::size_t cols, std::size_t ld) {
   return rows == 0 || cols == 0 ? 0 : (rows - 1) * ld + cols;
 }
 
+// How a product is split over threads: `parts` sub-products of `chunk` rows (or columns) each,
+// the last one shorter, run on `threads` threads.
+struct Split {
+  bool by_rows;
+  std::size_t chunk;
+  std::size_t parts;
+  std::size_t threads;
+};
+
+// A product is split only when each thread gets at least this many multiply-adds: below it, waking
+// the workers (a few microseconds) costs more than the time saved (bench/gemm_bench.cc,
+// Gemm/.../threads:2 rows).
+constexpr std::size_t kMinMacsPerThread = std::size_t{1} << 20;
+// Split granules: whole row tiles (6 rows) and column panels (up to 32 columns on AVX-512), so
+// that no thread's sub-product has more partial tiles than the whole product.
+constexpr std::size_t kRowGranule = 24;
+constexpr std::size_t kColumnGranule = 64;
+
+Split split_for(std::size_t m, std::size_t n, std::size_t k) {
+  const std::size_t wanted = num_threads();
+  if (wanted <= 1) return {false, 0, 1, 1};
+  const double macs = double(m) * double(n) * double(k);
+  const std::size_t by_work = static_cast<std::size_t>(macs / double(kMinMacsPerThread));
+  const std::size_t threads = std::min(wanted, std::max<std::size_t>(1, by_work));
+  if (threads <= 1) return {false, 0, 1, 1};
+  // Split the longer side; small batches (few rows) always by columns.
+  const bool by_rows = m >= n && m >= 2 * kRowGranule;
+  const std::size_t length = by_rows ? m : n;
+  const std::size_t granule = by_rows ? kRowGranule : kColumnGranule;
+  const std::size_t per_thread = (length + threads - 1) / threads;
+  const std::size_t chunk = (per_thread + granule - 1) / granule * granule;
+  const std::size_t parts = (length + chunk - 1) / chunk;
+  return {by_rows, chunk, parts, std::min(threads, parts)};
+}
+
+template <class T>
+GemmArgs<T> part_of(const GemmArgs<T>& g, const Split& split, std::size_t i) {
+  GemmArgs<T> part = g;
+  const std::size_t begin = i * split.chunk;
+  if (split.by_rows) {
+    part.m = std::min(split.chunk, g.m - begin);
+    part.a = g.trans_a ? g.a + begin : g.a + begin * g.lda;
+    part.c = g.c + begin * g.ldc;
+  } else {
+    part.n = std::min(split.chunk, g.n - begin);
+    part.b = g.trans_b ? g.b + begin * g.ldb : g.b + begin;
+    part.c = g.c + begin;
+    if (g.bias) part.bias = g.bias + begin;
+  }
+  return part;
+}
+
 template <class T>
 void run_gemm(const char* function, Transpose trans_a, Transpose trans_b, std::size_t m,
               std::size_t n, std::size_t k, T alpha, std::span<const T> a, std::size_t lda,
@@ -187,8 +242,19 @@ void run_gemm(const char* function, Transpose trans_a, Transpose trans_b, std::s
                          b.data(),   ldb,      beta,     bias.empty() ? nullptr : bias.data(),
                          activation, c.data(), ldc};
   const auto& kernels = active_gemm().gemm->template of<T>();
-  T* workspace = thread_workspace<T>(kernels.workspace_elements(args));
-  kernels.run(args, workspace);
+  const Split split = split_for(m, n, k);
+  if (split.parts <= 1) {
+    T* workspace = thread_workspace<T>(kernels.workspace_elements(args));
+    return kernels.run(args, workspace);
+  }
+  // Part 0 is the largest, so its workspace size serves every part. All workspaces are taken
+  // here, on the calling thread, so that an allocation failure throws to the caller.
+  constexpr std::size_t kAlign = 64 / sizeof(T);
+  const std::size_t stride =
+      (kernels.workspace_elements(part_of(args, split, 0)) + kAlign - 1) / kAlign * kAlign;
+  T* workspace = thread_workspace<T>(stride * split.parts);
+  auto task = [&](std::size_t i) { kernels.run(part_of(args, split, i), workspace + i * stride); };
+  detail::parallel_for(split.parts, split.threads, task);
 }
 
 }  // namespace

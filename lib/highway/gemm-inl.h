@@ -12,7 +12,7 @@
 // (its rows stay in L1 across the column panels) and so is B when it is not transposed (its rows
 // are contiguous along n); only a partial last column panel is copied into a zero-padded buffer.
 //
-// Every element of C is accumulated in the same order (p ascending inside each kKC block, blocks
+// Every element of C is accumulated in the same order (p ascending inside each k block, blocks
 // ascending, one FMA per p) whatever the packing, the tile it falls in or the sub-product a
 // caller splits off: results are bit-identical for any split into threads.
 #if defined(SIMDIFF_LIB_HIGHWAY_GEMM_INL_H_) == defined(HWY_TARGET_TOGGLE)
@@ -26,6 +26,7 @@
 #include <cstddef>
 
 #include "elementwise-inl.h"
+#include "hwy/cache_control.h"
 #include "hwy/contrib/math/math-inl.h"
 #include "hwy/highway.h"
 #include "lib/gemm/gemm_kernels.h"
@@ -52,21 +53,32 @@ constexpr std::size_t kSmallRows = 32;
 
 struct Blocking {
   std::size_t nr;  // columns of a micro-tile: two vectors
+  std::size_t kc;  // k block: at most kKC, the blocks of one product of nearly equal size
+  std::size_t mc;  // A block rows: at most kMC, a multiple of kMR, blocks of nearly equal size
   std::size_t nc;  // multiple of nr
   bool pack_a;
   bool pack_b;
 };
+
+HWY_INLINE std::size_t RoundUp(std::size_t x, std::size_t multiple) {
+  return (x + multiple - 1) / multiple * multiple;
+}
 
 template <class T>
 HWY_INLINE Blocking BlockingFor(const detail::GemmArgs<T>& g) {
   const hn::ScalableTag<T> d;
   const std::size_t nr = 2 * hn::Lanes(d);
   const bool small = g.m <= kSmallRows;
-  return {nr, std::max(nr, kNCTarget / nr * nr), !small, !small || g.trans_b};
-}
-
-HWY_INLINE std::size_t RoundUp(std::size_t x, std::size_t multiple) {
-  return (x + multiple - 1) / multiple * multiple;
+  // Equal blocks rather than full ones and a short remainder (784 = 4 x 196, not 3 x 256 + 16):
+  // a short last block pays the tile overheads (C loads and stores) for little arithmetic.
+  const std::size_t k_blocks = std::max<std::size_t>(1, (g.k + kKC - 1) / kKC);
+  const std::size_t m_blocks = (g.m + kMC - 1) / kMC;
+  return {nr,
+          (g.k + k_blocks - 1) / k_blocks,
+          RoundUp((g.m + m_blocks - 1) / m_blocks, kMR),
+          std::max(nr, kNCTarget / nr * nr),
+          !small,
+          !small || g.trans_b};
 }
 
 // Workspace layout: [packed B block | packed A block | B tail panel], each 64-byte aligned.
@@ -80,12 +92,12 @@ struct Workspace {
 template <class T>
 HWY_INLINE Workspace<T> WorkspaceFor(const detail::GemmArgs<T>& g, const Blocking& blocking) {
   constexpr std::size_t kAlign = 64 / sizeof(T);
-  const std::size_t kc = std::min(kKC, g.k);
+  const std::size_t kc = blocking.kc;
   Workspace<T> w{0, 0, RoundUp(kc * blocking.nr, kAlign)};
   if (blocking.pack_b) {
     w.b_elements = RoundUp(kc * RoundUp(std::min(g.n, blocking.nc), blocking.nr), kAlign);
   }
-  if (blocking.pack_a) w.a_elements = RoundUp(RoundUp(std::min(g.m, kMC), kMR) * kc, kAlign);
+  if (blocking.pack_a) w.a_elements = RoundUp(blocking.mc * kc, kAlign);
   return w;
 }
 
@@ -163,12 +175,13 @@ HWY_INLINE void StoreRow(D d, V acc0, V acc1, T* HWY_RESTRICT c, std::size_t col
 // The micro-kernel: C[kRows x cols] (cols <= 2N) from kc rank-1 updates. Row r of op(A) at step p
 // is a[r * a_rs + p * a_cs]; row p of the B panel is the 2N elements at b + p * b_rs (zero-padded
 // beyond cols when packed). Accumulators are named variables, not an array: SVE vectors are
-// sizeless and cannot be array elements.
+// sizeless and cannot be array elements. Not inlined: inside the loop nest the register allocator
+// spills accumulators (it keeps the epilogue's constants in vector registers across the k loop).
 template <std::size_t kRows, class T>
-HWY_INLINE void MicroKernel(std::size_t kc, const T* HWY_RESTRICT a, std::size_t a_rs,
-                            std::size_t a_cs, const T* HWY_RESTRICT b, std::size_t b_rs,
-                            T* HWY_RESTRICT c, std::size_t ldc, std::size_t cols,
-                            const Epilogue<T>& e) {
+HWY_NOINLINE void MicroKernel(std::size_t kc, const T* HWY_RESTRICT a, std::size_t a_rs,
+                              std::size_t a_cs, const T* HWY_RESTRICT b, std::size_t b_rs,
+                              T* HWY_RESTRICT c, std::size_t ldc, std::size_t cols,
+                              const Epilogue<T>& e) {
   static_assert(kRows >= 1 && kRows <= kMR);
   const hn::ScalableTag<T> d;
   using V = hn::VFromD<decltype(d)>;
@@ -176,6 +189,14 @@ HWY_INLINE void MicroKernel(std::size_t kc, const T* HWY_RESTRICT a, std::size_t
   V c00 = hn::Zero(d), c01 = hn::Zero(d), c10 = hn::Zero(d), c11 = hn::Zero(d);
   V c20 = hn::Zero(d), c21 = hn::Zero(d), c30 = hn::Zero(d), c31 = hn::Zero(d);
   V c40 = hn::Zero(d), c41 = hn::Zero(d), c50 = hn::Zero(d), c51 = hn::Zero(d);
+  if (e.read_c) {
+    // The tile of C is read only after the k loop; fetching it now hides its latency (it comes
+    // from L3 or memory once C outgrows L2) behind the arithmetic.
+    for (std::size_t r = 0; r < kRows; ++r) {
+      hwy::Prefetch(c + r * ldc);
+      hwy::Prefetch(c + r * ldc + cols - 1);
+    }
+  }
   const T* HWY_RESTRICT a0 = a;
   const T* HWY_RESTRICT a1 = a + (kRows > 1 ? a_rs : 0);
   const T* HWY_RESTRICT a2 = a + (kRows > 2 ? 2 * a_rs : 0);
@@ -308,8 +329,8 @@ void GemmKernel(const detail::GemmArgs<T>& g, T* HWY_RESTRICT workspace) noexcep
 
   for (std::size_t jc = 0; jc < g.n; jc += blocking.nc) {
     const std::size_t nc = std::min(blocking.nc, g.n - jc);
-    for (std::size_t pc = 0; pc < g.k; pc += kKC) {
-      const std::size_t kc = std::min(kKC, g.k - pc);
+    for (std::size_t pc = 0; pc < g.k; pc += blocking.kc) {
+      const std::size_t kc = std::min(blocking.kc, g.k - pc);
       Epilogue<T> e{
           g.alpha,     pc == 0 ? g.beta : T(1), pc != 0 || g.beta != T(0), pc + kc == g.k, nullptr,
           g.activation};
@@ -321,8 +342,8 @@ void GemmKernel(const detail::GemmArgs<T>& g, T* HWY_RESTRICT workspace) noexcep
         const std::size_t jr = nc - nc % nr;
         PackBPanel(g, pc, jc + jr, kc, nc - jr, nr, tail_b);
       }
-      for (std::size_t ic = 0; ic < g.m; ic += kMC) {
-        const std::size_t mc = std::min(kMC, g.m - ic);
+      for (std::size_t ic = 0; ic < g.m; ic += blocking.mc) {
+        const std::size_t mc = std::min(blocking.mc, g.m - ic);
         if (blocking.pack_a) PackABlock(g, ic, pc, mc, kc, packed_a);
         for (std::size_t jr = 0; jr < nc; jr += nr) {
           const std::size_t cols = std::min(nr, nc - jr);

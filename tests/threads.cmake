@@ -1,0 +1,13 @@
+# Tests of the thread pool and of thread-count independence (<simdiff/threads.h>). The pool is
+# internal: the test includes "lib/threads/thread_pool.h" from the project root. The tsan preset
+# runs this executable (and the GEMM tests) under ThreadSanitizer.
+find_package(Threads REQUIRED)
+add_executable(simdiff_thread_tests test_main.cc test_threads.cc)
+target_include_directories(simdiff_thread_tests PRIVATE ${PROJECT_SOURCE_DIR})
+target_link_libraries(simdiff_thread_tests
+  PRIVATE simdiff_test_support simdiff_warnings Threads::Threads)
+
+add_test(NAME simdiff_thread_tests COMMAND simdiff_thread_tests --log_level=message)
+set_tests_properties(simdiff_thread_tests PROPERTIES
+  ENVIRONMENT_MODIFICATION "${simdiff_test_environment}"
+  TIMEOUT 600)
