@@ -16,4 +16,8 @@ void add_info_command(CLI::App& app);
 /// memory bandwidth.
 void add_bench_command(CLI::App& app);
 
+/// `simdiff train`, `simdiff evaluate`, `simdiff predict`: a dense classifier on a CSV dataset
+/// (tools/train_command.cc).
+void add_train_commands(CLI::App& app);
+
 }  // namespace simdiff::tools

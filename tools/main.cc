@@ -10,12 +10,13 @@
 #include "tools/commands.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"simdiff: SIMD log-sum-exp, softmax and log-softmax kernels", "simdiff"};
+  CLI::App app{"simdiff: SIMD kernels, Keras losses and dense classifiers", "simdiff"};
   app.set_version_flag("--version", simdiff::version_string);
   app.require_subcommand(1);
 
   simdiff::tools::add_info_command(app);
   simdiff::tools::add_bench_command(app);
+  simdiff::tools::add_train_commands(app);
 
   try {
     app.parse(argc, argv);
