@@ -466,7 +466,7 @@ Var<T> log(Var<T> x) {
 template <class T>
 Var<T> sqrt(Var<T> x) {
   return detail::unary("sqrt", Op::sqrt, x, T(0), [](const T* v, Node<T>& y, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) y.value[i] = std::sqrt(v[i]);
+    detail::kernels<T>().sqrt(v, y.value, n);
   });
 }
 
