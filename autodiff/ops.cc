@@ -147,7 +147,11 @@ template <class T, class Term>
 void accumulate(T* g, Broadcast kind, std::size_t rows, std::size_t cols, Term term) {
   switch (kind) {
     case Broadcast::none:
-      for (std::size_t i = 0; i < rows * cols; ++i) g[i] += term(i / cols, i % cols, i);
+      // Nested loops rather than i / cols and i % cols: a division per element costs more than
+      // the arithmetic.
+      for (std::size_t r = 0; r < rows; ++r) {
+        for (std::size_t c = 0; c < cols; ++c) g[r * cols + c] += term(r, c, r * cols + c);
+      }
       return;
     case Broadcast::row:
       for (std::size_t r = 0; r < rows; ++r) {
@@ -163,7 +167,9 @@ void accumulate(T* g, Broadcast kind, std::size_t rows, std::size_t cols, Term t
       return;
     case Broadcast::scalar: {
       T s = 0;
-      for (std::size_t i = 0; i < rows * cols; ++i) s += term(i / cols, i % cols, i);
+      for (std::size_t r = 0; r < rows; ++r) {
+        for (std::size_t c = 0; c < cols; ++c) s += term(r, c, r * cols + c);
+      }
       g[0] += s;
       return;
     }
@@ -466,7 +472,7 @@ Var<T> log(Var<T> x) {
 template <class T>
 Var<T> sqrt(Var<T> x) {
   return detail::unary("sqrt", Op::sqrt, x, T(0), [](const T* v, Node<T>& y, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) y.value[i] = std::sqrt(v[i]);
+    detail::kernels<T>().sqrt(v, y.value, n);
   });
 }
 

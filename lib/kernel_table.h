@@ -66,6 +66,8 @@ struct TypedKernels {
   // tanh: within 4 ulp on every backend and target for results of normal magnitude (Highway's
   // hn::Tanh, xsimd::tanh, std::tanh), +-1 beyond the saturation point, NaN for NaN.
   void (*tanh)(const T* x, T* y, std::size_t n);
+  // sqrt: correctly rounded (IEEE square root instructions, std::sqrt), NaN below 0.
+  void (*sqrt)(const T* x, T* y, std::size_t n);
 };
 
 /// All kernels of one target of one backend.

@@ -306,6 +306,39 @@ BOOST_AUTO_TEST_CASE(tanh_values_are_accurate) {
   BOOST_TEST(checked > 0u);
 }
 
+// The sqrt kernel is correctly rounded on every target: equal to std::sqrt, also for 0, -0, inf,
+// subnormals, and NaN below 0.
+BOOST_AUTO_TEST_CASE(sqrt_values_are_correctly_rounded) {
+  std::size_t checked = 0;
+  for_each_target([&](const TargetUnderTest&) {
+    for_each_type([&](auto type) {
+      using T = decltype(type);
+      std::vector<T> values = {T(0),
+                               -T(0),
+                               T(2),
+                               std::numeric_limits<T>::denorm_min(),
+                               std::numeric_limits<T>::max(),
+                               std::numeric_limits<T>::infinity(),
+                               T(-1)};
+      std::mt19937_64 engine(4);
+      std::uniform_real_distribution<double> uniform(0, 100);
+      for (int i = 0; i < 40; ++i) values.push_back(static_cast<T>(uniform(engine)));
+      simdiff::Tape<T> tape;
+      const simdiff::Tensor<T> x(Shape::vector(values.size()), std::span<const T>(values));
+      const auto y = simdiff::sqrt(tape.constant(x)).value();
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        ++checked;
+        const T expected = std::sqrt(values[i]);
+        SIMDIFF_CHECK(std::isnan(expected) ? std::isnan(y[i]) : y[i] == expected,
+                      type_name<T>()
+                          << " sqrt(" << describe_value(values[i]) << ") = " << describe_value(y[i])
+                          << ", expected " << describe_value(expected));
+      }
+    });
+  });
+  BOOST_TEST(checked > 0u);
+}
+
 // A composite the checker must also get right: a small softmax regression with a bias row.
 BOOST_AUTO_TEST_CASE(composite_function_matches_finite_differences) {
   g_checks = 0;

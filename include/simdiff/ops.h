@@ -2,11 +2,11 @@
 // once and records its vector-Jacobian product. Every op exists for Var<float> and Var<double>.
 //
 // Where the work runs: exp, log, sigmoid, tanh, softplus (and elu's exponential) on the
-// element-wise kernels of the selected backend; logsumexp, softmax, log_softmax and their
+// element-wise kernels of the selected backend, and sqrt; logsumexp, softmax, log_softmax and their
 // backward passes on the row kernels (<simdiff/rowwise.h>); the losses on their fused kernels;
 // matmul on simdiff::gemm. The arithmetic, relu, leaky_relu, square, the reductions and the
 // backward rules of the element-wise ops are plain loops the compiler vectorizes for the baseline
-// ISA. sqrt, pow_scalar and gelu call std::sqrt, std::pow and std::erfc per element (Highway
+// ISA. pow_scalar and gelu call std::pow and std::erfc per element (Highway
 // 1.0.3 has no erf; the exact GELU needs erfc's accuracy in the negative tail).
 //
 // Operands must belong to the same tape and be valid (recorded since its last reset()); otherwise

@@ -43,6 +43,12 @@ HWY_INLINE V LogSigmoid(D d, V x) {
   return hn::IfThenElse(hn::IsNaN(x), x, y);
 }
 
+// The IEEE square root instruction, in the (d, v) form MapElements calls.
+template <class D, class V = hn::VFromD<D>>
+HWY_INLINE V SquareRoot(D /*d*/, V x) {
+  return hn::Sqrt(x);
+}
+
 // Applies a vector function to n elements; y may be x. Four vectors per iteration keep the long
 // dependency chains of exp and log overlapping.
 template <class T, class F>
@@ -77,6 +83,7 @@ SIMDIFF_HWY_ELEMENTWISE_KERNEL(SigmoidKernel, Sigmoid)
 SIMDIFF_HWY_ELEMENTWISE_KERNEL(SoftplusKernel, Softplus)
 SIMDIFF_HWY_ELEMENTWISE_KERNEL(LogSigmoidKernel, LogSigmoid)
 SIMDIFF_HWY_ELEMENTWISE_KERNEL(TanhKernel, hn::Tanh)
+SIMDIFF_HWY_ELEMENTWISE_KERNEL(SqrtKernel, SquareRoot)
 #undef SIMDIFF_HWY_ELEMENTWISE_KERNEL
 
 }  // namespace HWY_NAMESPACE

@@ -40,7 +40,8 @@ detail::TypedKernels<T> TypedTable() {
           &SoftmaxCrossEntropyKernel<T>,
           &SigmoidCrossEntropyKernel<T>,
           &CountGreaterKernel<T>,
-          &TanhKernel<T>};
+          &TanhKernel<T>,
+          &SqrtKernel<T>};
 }
 
 detail::KernelTable MakeKernelTable() {

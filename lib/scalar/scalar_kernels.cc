@@ -139,6 +139,10 @@ void map(const T* x, T* y, std::size_t n) {
 }
 
 template <class T>
+T sqrt_of(T x) {
+  return std::sqrt(x);
+}
+template <class T>
 T tanh_of(T x) {
   return std::tanh(x);
 }
@@ -190,7 +194,8 @@ TypedKernels<T> typed_kernels() {
           &scalar::softmax_cross_entropy<T>,
           &scalar::sigmoid_cross_entropy<T>,
           &scalar::count_greater<T>,
-          &map<T, tanh_of<T>>};
+          &map<T, tanh_of<T>>,
+          &map<T, sqrt_of<T>>};
 }
 
 }  // namespace

@@ -600,6 +600,7 @@ SIMDIFF_XSIMD_ELEMENTWISE_KERNEL(SigmoidKernel, Sigmoid)
 SIMDIFF_XSIMD_ELEMENTWISE_KERNEL(SoftplusKernel, Softplus)
 SIMDIFF_XSIMD_ELEMENTWISE_KERNEL(LogSigmoidKernel, LogSigmoid)
 SIMDIFF_XSIMD_ELEMENTWISE_KERNEL(TanhKernel, xsimd::tanh)
+SIMDIFF_XSIMD_ELEMENTWISE_KERNEL(SqrtKernel, xsimd::sqrt)
 #undef SIMDIFF_XSIMD_ELEMENTWISE_KERNEL
 
 // ---------------------------------------------------------------------------------------------
@@ -642,7 +643,8 @@ TypedKernels<T> TypedTable() {
           &SoftmaxCrossEntropyKernel<T, Arch>,
           &SigmoidCrossEntropyKernel<T, Arch>,
           &CountGreaterKernel<T, Arch>,
-          &TanhKernel<T, Arch>};
+          &TanhKernel<T, Arch>,
+          &SqrtKernel<T, Arch>};
 }
 
 // The kernels of one architecture. A plain aggregate of function pointers, so the per-architecture
