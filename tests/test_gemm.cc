@@ -136,7 +136,7 @@ void run_and_check(const Case<T>& c, T alpha, T beta, Activation activation, boo
         magnitude += std::fabs(term);
       }
       const Real old = beta == T(0) ? 0 : Real(c.c0.at(i, j));
-      const Real bias = c.bias.empty() ? 0 : Real(c.bias[j]);
+      const Real bias = !fused || c.bias.empty() ? 0 : Real(c.bias[j]);
       const Real pre = Real(alpha) * sum + Real(beta) * old + bias;
       const Real reference = activate(pre, activation);
       const double bound = double(d.k + 3) * u *
@@ -174,6 +174,22 @@ void sweep(const std::vector<Dims>& shapes, std::size_t pad) {
           run_and_check<T>(c, T(-0.75), T(1.5), Activation::none, false, all);
         });
       }
+    }
+  }
+}
+
+// Bad arguments throw std::invalid_argument naming the argument and value, and write nothing.
+template <class F>
+void expect_invalid(const std::string& what, const F& call,
+                    std::initializer_list<std::string_view> parts) {
+  try {
+    call();
+    BOOST_ERROR(what << ": no exception");
+  } catch (const std::invalid_argument& error) {
+    const std::string_view message = error.what();
+    for (const std::string_view part : parts) {
+      BOOST_TEST(message.find(part) != std::string_view::npos,
+                 what << ": \"" << message << "\" does not contain \"" << part << "\"");
     }
   }
 }
@@ -279,9 +295,55 @@ BOOST_AUTO_TEST_CASE(product_of_1024_cubed_matches_reference_on_samples,
   sampled<float>({1024, 1024, 1024}, true);
 }
 
+boost::test_tools::assertion_result cblas_built(boost::unit_test::test_unit_id) {
+  boost::test_tools::assertion_result result(
+      simdiff::gemm_provider_available(simdiff::GemmProvider::cblas));
+  result.message() << "built without SIMDIFF_WITH_CBLAS";
+  return result;
+}
+
+// The CBLAS provider under the same bound (not bit-identical: another summation order), with
+// the epilogue that it runs as a second pass.
+BOOST_AUTO_TEST_CASE(cblas_provider_matches_reference,
+                     *boost::unit_test::precondition(cblas_built)) {
+  struct Restore {
+    ~Restore() { simdiff::set_gemm_provider(simdiff::GemmProvider::simdiff); }
+  } restore;
+  simdiff::set_gemm_provider(simdiff::GemmProvider::cblas);
+  BOOST_TEST(simdiff::gemm_target().rfind("cblas:", 0) == 0u);
+  const std::vector<Dims> shapes = {{1, 1, 1}, {5, 17, 3}, {37, 41, 43}, {150, 19, 260}, {3, 5, 0}};
+  for_each_type([&](auto tag) {
+    using T = decltype(tag);
+    for (const Dims& d : shapes) {
+      for (const auto& [ta, tb] : kTransposes) {
+        BOOST_TEST_CONTEXT(d << ", " << name_of(ta) << name_of(tb)) {
+          const Case<T> c(d, ta, tb, 1, true, seed_of("gemm_cblas", d.m + d.n, d.k));
+          const auto all = [](std::size_t, std::size_t) { return true; };
+          run_and_check<T>(c, T(1), T(0), Activation::none, false, all);
+          run_and_check<T>(c, T(-0.75), T(1.5), Activation::none, false, all);
+          run_and_check<T>(c, T(2), T(0), Activation::relu, true, all);
+          run_and_check<T>(c, T(1), T(-1), Activation::tanh, true, all);
+        }
+      }
+    }
+  });
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(gemm_interface)
+
+BOOST_AUTO_TEST_CASE(unavailable_provider_is_rejected) {
+  BOOST_TEST(simdiff::gemm_provider_available(simdiff::GemmProvider::simdiff));
+  BOOST_TEST((simdiff::gemm_provider() == simdiff::GemmProvider::simdiff));
+  if (!simdiff::gemm_provider_available(simdiff::GemmProvider::cblas)) {
+    expect_invalid("cblas", [] { simdiff::set_gemm_provider(simdiff::GemmProvider::cblas); },
+                   {"set_gemm_provider", "cblas", "SIMDIFF_WITH_CBLAS"});
+  }
+  expect_invalid("bad provider",
+                 [] { simdiff::set_gemm_provider(static_cast<simdiff::GemmProvider>(5)); },
+                 {"provider is 5"});
+}
 
 // The kernel that runs is named, and is Highway's for the xsimd backend (gemm.h says so).
 BOOST_AUTO_TEST_CASE(gemm_target_names_the_kernel) {
@@ -296,22 +358,6 @@ BOOST_AUTO_TEST_CASE(gemm_target_names_the_kernel) {
                  "highway:" + simdiff::supported_targets(simdiff::Backend::highway).front());
     }
   });
-}
-
-// Bad arguments throw std::invalid_argument naming the argument and value, and write nothing.
-template <class F>
-void expect_invalid(const std::string& what, const F& call,
-                    std::initializer_list<std::string_view> parts) {
-  try {
-    call();
-    BOOST_ERROR(what << ": no exception");
-  } catch (const std::invalid_argument& error) {
-    const std::string_view message = error.what();
-    for (const std::string_view part : parts) {
-      BOOST_TEST(message.find(part) != std::string_view::npos,
-                 what << ": \"" << message << "\" does not contain \"" << part << "\"");
-    }
-  }
 }
 
 BOOST_AUTO_TEST_CASE(bad_arguments_throw) {

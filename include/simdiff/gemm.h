@@ -66,8 +66,25 @@ void gemm_bias_activation(Transpose trans_a, Transpose trans_b, std::size_t m, s
                           std::span<const double> bias, Activation activation, std::span<double> c,
                           std::size_t ldc);
 
-/// "highway:AVX2", "scalar:scalar": the kernel that gemm() runs with the current backend
-/// selection (under the xsimd backend, Highway's best target).
+/// Who computes the products: simdiff's own kernels on the selected backend (the default), or the
+/// CBLAS library the build was configured with (CMake option SIMDIFF_WITH_CBLAS, off by default;
+/// Debian's libopenblas-dev). The CBLAS provider keeps every contract above except bit-identity
+/// with the other providers (same error bound); simdiff's thread setting applies to it too (the
+/// library itself is set to one thread, OpenBLAS through openblas_set_num_threads(1)), and the
+/// epilogue is a second pass over C. Its sizes and leading dimensions must fit in an int.
+enum class GemmProvider { simdiff, cblas };
+
+/// Whether `provider` is built in (simdiff always is).
+[[nodiscard]] bool gemm_provider_available(GemmProvider provider) noexcept;
+
+/// Selects the provider process-wide; change it while no product runs. Throws
+/// std::invalid_argument naming the provider if this build has none of that kind.
+void set_gemm_provider(GemmProvider provider);
+
+[[nodiscard]] GemmProvider gemm_provider() noexcept;
+
+/// "highway:AVX2", "scalar:scalar", "cblas:openblas": the kernel that gemm() runs with the current
+/// provider and backend selection (under the xsimd backend, Highway's best target).
 [[nodiscard]] std::string gemm_target();
 
 }  // namespace simdiff

@@ -28,7 +28,14 @@ using detail::GemmTable;
 struct GemmRegistry {
   std::vector<GemmTable> highway = detail::highway_gemm_tables();
   std::vector<GemmTable> scalar = detail::scalar_gemm_tables();
+  std::vector<GemmTable> cblas = detail::cblas_gemm_tables();
 };
+
+std::atomic<GemmProvider> g_provider{GemmProvider::simdiff};
+
+const char* provider_name(GemmProvider provider) {
+  return provider == GemmProvider::cblas ? "cblas" : "simdiff";
+}
 
 const GemmRegistry& gemm_registry() {
   static const GemmRegistry instance;
@@ -245,7 +252,23 @@ void run_gemm(const char* function, Transpose trans_a, Transpose trans_b, std::s
                          k,          alpha,    a.data(), lda,
                          b.data(),   ldb,      beta,     bias.empty() ? nullptr : bias.data(),
                          activation, c.data(), ldc};
-  const auto& kernels = active_gemm().gemm->template of<T>();
+  const bool cblas = g_provider.load(std::memory_order_relaxed) == GemmProvider::cblas;
+  if (cblas) {
+    constexpr std::size_t kIntMax = static_cast<std::size_t>(std::numeric_limits<int>::max());
+    for (const auto& [value, name] :
+         {std::pair{m, "m"}, std::pair{n, "n"}, std::pair{k, "k"}, std::pair{lda, "lda"},
+          std::pair{ldb, "ldb"}, std::pair{ldc, "ldc"}}) {
+      if (value > kIntMax) {
+        throw std::invalid_argument(std::string(function) + ": " + name + " " +
+                                    std::to_string(value) +
+                                    " does not fit the int of the CBLAS provider; expected at "
+                                    "most " +
+                                    std::to_string(kIntMax));
+      }
+    }
+  }
+  const auto& kernels =
+      (cblas ? gemm_registry().cblas.front() : *active_gemm().gemm).template of<T>();
   const Split split = split_for(m, n, k);
   if (split.parts <= 1) {
     T* workspace = thread_workspace<T>(kernels.workspace_elements(args));
@@ -282,6 +305,38 @@ SIMDIFF_GEMM_FOR(float)
 SIMDIFF_GEMM_FOR(double)
 #undef SIMDIFF_GEMM_FOR
 
-std::string gemm_target() { return active_gemm().name; }
+bool gemm_provider_available(GemmProvider provider) noexcept {
+  switch (provider) {
+    case GemmProvider::simdiff:
+      return true;
+    case GemmProvider::cblas:
+      return !gemm_registry().cblas.empty();
+  }
+  return false;
+}
+
+void set_gemm_provider(GemmProvider provider) {
+  if (provider != GemmProvider::simdiff && provider != GemmProvider::cblas) {
+    throw std::invalid_argument("set_gemm_provider: provider is " +
+                                std::to_string(static_cast<int>(provider)) +
+                                "; expected GemmProvider::simdiff or GemmProvider::cblas");
+  }
+  if (!gemm_provider_available(provider)) {
+    throw std::invalid_argument(std::string("set_gemm_provider: provider '") +
+                                provider_name(provider) +
+                                "' is not in this build; configure with -DSIMDIFF_WITH_CBLAS=ON "
+                                "and a CBLAS library installed");
+  }
+  g_provider.store(provider, std::memory_order_relaxed);
+}
+
+GemmProvider gemm_provider() noexcept { return g_provider.load(std::memory_order_relaxed); }
+
+std::string gemm_target() {
+  if (gemm_provider() == GemmProvider::cblas) {
+    return "cblas:" + gemm_registry().cblas.front().target;
+  }
+  return active_gemm().name;
+}
 
 }  // namespace simdiff

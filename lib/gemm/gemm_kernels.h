@@ -64,5 +64,7 @@ struct GemmTable {
 /// Tables of the targets this CPU runs, best first (the order of highway_kernel_tables()).
 std::vector<GemmTable> highway_gemm_tables();
 std::vector<GemmTable> scalar_gemm_tables();
+/// The CBLAS provider's table ("openblas" or "cblas"), or none when the build has no CBLAS.
+std::vector<GemmTable> cblas_gemm_tables();
 
 }  // namespace simdiff::detail
