@@ -181,7 +181,8 @@ class Var {
   [[nodiscard]] TensorView<const T> value() const;
   /// The value of a one-element Var.
   [[nodiscard]] T item() const { return value().item(); }
-  /// The gradient of the last backward() with respect to this Var. Throws std::logic_error if no
+  /// The gradient of the last backward() with respect to this Var (for a parameter: its gradient
+  /// buffer, which accumulates over backward calls until zeroed). Throws std::logic_error if no
   /// backward() ran since the Var was recorded, or if the Var does not depend on any input or
   /// parameter (so no gradient flows to it).
   [[nodiscard]] TensorView<const T> grad() const;

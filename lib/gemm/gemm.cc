@@ -115,26 +115,30 @@ template <class T>
 void check_matrix(const char* function, const char* name, const char* ld_name, std::size_t rows,
                   std::size_t cols, const char* rows_name, const char* cols_name,
                   Transpose transpose, std::span<T> data, std::size_t ld) {
-  const std::string stored = std::string(name) + " stored [" + rows_name + " x " + cols_name +
-                             "] = [" + std::to_string(rows) + " x " + std::to_string(cols) + "]" +
-                             (transpose == Transpose::yes ? " (transposed)" : "");
+  // Built only for a message: a successful call must not touch the heap (the autodiff tape
+  // asserts zero allocations per training step).
+  const auto stored = [&] {
+    return std::string(name) + " stored [" + rows_name + " x " + cols_name + "] = [" +
+           std::to_string(rows) + " x " + std::to_string(cols) + "]" +
+           (transpose == Transpose::yes ? " (transposed)" : "");
+  };
   if (ld < cols) {
     throw std::invalid_argument(std::string(function) + ": " + ld_name + " " + std::to_string(ld) +
                                 " is smaller than " + cols_name + " " + std::to_string(cols) +
-                                " for " + stored + "; expected " + ld_name +
+                                " for " + stored() + "; expected " + ld_name +
                                 " >= " + std::to_string(cols));
   }
   if (rows == 0 || cols == 0) return;
   // Elements are addressed through byte pointers: keep the extent below SIZE_MAX / 8.
   constexpr std::size_t kLimit = std::numeric_limits<std::size_t>::max() / sizeof(double);
   if (rows - 1 > (kLimit - cols) / ld) {
-    throw std::invalid_argument(std::string(function) + ": " + stored + " with " + ld_name + " " +
+    throw std::invalid_argument(std::string(function) + ": " + stored() + " with " + ld_name + " " +
                                 std::to_string(ld) + " overflows the addressable size");
   }
   const std::size_t extent = (rows - 1) * ld + cols;
   if (data.size() < extent) {
     throw std::invalid_argument(std::string(function) + ": " + name + " has " +
-                                std::to_string(data.size()) + " elements; " + stored + " with " +
+                                std::to_string(data.size()) + " elements; " + stored() + " with " +
                                 ld_name + " " + std::to_string(ld) + " needs at least " +
                                 std::to_string(extent));
   }
