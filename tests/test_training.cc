@@ -33,6 +33,10 @@ double activate(const std::string& name, double z) {
   if (name == "relu") return z > 0 ? z : 0;
   if (name == "sigmoid") return 1 / (1 + std::exp(-z));
   if (name == "tanh") return std::tanh(z);
+  if (name == "elu") return z > 0 ? z : std::expm1(z);
+  if (name == "selu") return 1.0507009873554805 * (z > 0 ? z : 1.6732632423543772 * std::expm1(z));
+  if (name == "softplus") return std::log1p(std::exp(z));
+  if (name == "leaky_relu") return z > 0 ? z : 0.2 * z;
   return z;
 }
 
@@ -112,6 +116,8 @@ BOOST_AUTO_TEST_CASE(gradients_match_finite_differences_on_every_target) {
       {"relu", "tanh", 2, "mean_squared_error"},
       // softmax followed by a binary loss: not the logits path, through softmax's backward.
       {"tanh", "softmax", 3, "binary_crossentropy"},
+      {"elu", "selu", 2, "mean_squared_error"},
+      {"softplus", "leaky_relu", 2, "mean_squared_error"},
   };
   const std::size_t rows = 7, features = 5, hidden = 4;
   const auto x = simdiff_test::random_uniform<float>(-1, 1, rows * features, 5);
@@ -474,7 +480,7 @@ BOOST_AUTO_TEST_CASE(argument_errors) {
   Sequential model;
   contains(message_of([&] { model.add(Dense{.units = 0}); }), "units = 0");
   contains(message_of([&] { model.add(Dense{.units = 3, .activation = "swish"}); }),
-           "activation = 'swish'; expected linear, relu, sigmoid, tanh or softmax");
+           "activation = 'swish'; expected linear, relu, sigmoid, tanh, softmax, elu");
   model.add(Dense{.units = 3, .activation = "softmax"});
   const std::vector<float> x(12), y(4);
   contains(message_of([&] { model.fit(x, y, 4); }), "not compiled");

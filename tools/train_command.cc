@@ -347,7 +347,8 @@ void add_train_commands(CLI::App& app) {
                    "Hidden layer sizes, comma-separated ('none' for a linear model)")
       ->capture_default_str();
   train->add_option("--activation", options->activation, "Hidden layers' activation")
-      ->check(CLI::IsMember({"relu", "tanh", "sigmoid", "linear"}))
+      ->check(CLI::IsMember(
+          {"relu", "tanh", "sigmoid", "linear", "elu", "selu", "softplus", "leaky_relu"}))
       ->capture_default_str();
   train->add_option("--loss", options->loss,
                     "Keras loss name (default: binary_crossentropy for 2 classes, else "

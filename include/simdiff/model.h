@@ -54,7 +54,8 @@ namespace simdiff {
 /// Keras' Dense layer: output = activation(input @ kernel + bias), kernel [input_dim x units].
 struct Dense {
   std::size_t units = 0;
-  /// "linear" (or ""), "relu", "sigmoid", "tanh", "softmax".
+  /// "linear" (or ""), "relu", "sigmoid", "tanh", "softmax", and Keras' "elu" (alpha 1), "selu",
+  /// "softplus", "leaky_relu" (negative_slope 0.2).
   std::string activation = "linear";
   bool use_bias = true;
   /// The input size, or 0 to infer it from the data (or the previous layer).

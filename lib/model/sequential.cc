@@ -20,7 +20,12 @@
 namespace simdiff {
 namespace {
 
-enum class Act { linear, relu, sigmoid, tanh, softmax };
+enum class Act { linear, relu, sigmoid, tanh, softmax, elu, selu, softplus, leaky_relu };
+
+// Keras' constants: selu's (Klambauer et al. 2017) and leaky_relu's default negative_slope.
+constexpr float kSeluAlpha = 1.6732632423543772f;
+constexpr float kSeluScale = 1.0507009873554805f;
+constexpr float kLeakySlope = 0.2f;
 
 Act parse_activation(const std::string& name) {
   if (name.empty() || name == "linear") return Act::linear;
@@ -28,8 +33,13 @@ Act parse_activation(const std::string& name) {
   if (name == "sigmoid") return Act::sigmoid;
   if (name == "tanh") return Act::tanh;
   if (name == "softmax") return Act::softmax;
+  if (name == "elu") return Act::elu;
+  if (name == "selu") return Act::selu;
+  if (name == "softplus") return Act::softplus;
+  if (name == "leaky_relu") return Act::leaky_relu;
   throw std::invalid_argument("Dense: activation = '" + name +
-                              "'; expected linear, relu, sigmoid, tanh or softmax");
+                              "'; expected linear, relu, sigmoid, tanh, softmax, elu, selu, "
+                              "softplus or leaky_relu");
 }
 
 // The activation the fused gemm epilogue applies (softmax is a row operation applied after).
@@ -229,14 +239,16 @@ struct Sequential::Impl {
         gemm_bias_activation(Transpose::no, Transpose::no, rows, layer.units, layer.in, 1.0f, a,
                              layer.in, w, layer.units, 0.0f, bias, epilogue_of(layer.act),
                              std::span<float>(out, rows * layer.units), layer.units);
-        if (layer.act == Act::softmax) {
-          softmax_inplace(std::span<float>(out, rows * layer.units), {rows, layer.units});
+        // The activations the epilogue lacks run in place over the output.
+        if (layer.act != Act::linear && epilogue_of(layer.act) == Activation::none) {
+          apply_activation(layer, out, out, rows);
         }
       }
       in = out;
     }
   }
 
+  // y = activation(z); y may be z.
   static void apply_activation(const Layer& layer, const float* z, float* y, std::size_t rows) {
     const std::size_t n = rows * layer.units;
     const std::span<const float> zs(z, n);
@@ -256,6 +268,20 @@ struct Sequential::Impl {
         break;
       case Act::softmax:
         softmax(zs, {rows, layer.units}, ys);
+        break;
+      case Act::elu:
+        for (std::size_t i = 0; i < n; ++i) y[i] = z[i] > 0 ? z[i] : std::expm1(z[i]);
+        break;
+      case Act::selu:
+        for (std::size_t i = 0; i < n; ++i) {
+          y[i] = kSeluScale * (z[i] > 0 ? z[i] : kSeluAlpha * std::expm1(z[i]));
+        }
+        break;
+      case Act::softplus:
+        softplus(zs, ys);
+        break;
+      case Act::leaky_relu:
+        for (std::size_t i = 0; i < n; ++i) y[i] = z[i] > 0 ? z[i] : kLeakySlope * z[i];
         break;
     }
   }
@@ -279,6 +305,20 @@ struct Sequential::Impl {
       case Act::softmax:  // dx = y (dy - dot(y, dy))
         softmax_backward(std::span<const float>(y, n), std::span<const float>(d, n),
                          {rows, layer.units}, std::span<float>(d, n));
+        break;
+      case Act::elu:  // 1 for z > 0 (y > 0), else e^z = y + 1
+        for (std::size_t i = 0; i < n; ++i) d[i] *= y[i] > 0 ? 1.0f : y[i] + 1;
+        break;
+      case Act::selu:  // scale for z > 0, else scale alpha e^z = y + scale alpha
+        for (std::size_t i = 0; i < n; ++i) {
+          d[i] *= y[i] > 0 ? kSeluScale : y[i] + kSeluScale * kSeluAlpha;
+        }
+        break;
+      case Act::softplus:  // sigmoid(z) = 1 - e^-y
+        for (std::size_t i = 0; i < n; ++i) d[i] *= -std::expm1(-y[i]);
+        break;
+      case Act::leaky_relu:  // z > 0 exactly when y > 0
+        for (std::size_t i = 0; i < n; ++i) d[i] *= y[i] > 0 ? 1.0f : kLeakySlope;
         break;
     }
   }
