@@ -97,6 +97,32 @@ struct Case {
   T op_a(std::size_t i, std::size_t p) const {
     return ta == Transpose::yes ? a.at(p, i) : a.at(i, p);
   }
+  // sum_p op(A)_ip op(B)_pj and sum_p |op(A)_ip op(B)_pj| in long double, computed on first use
+  // and kept: every target and parameter set of a case compares with the same sums, which cost
+  // more than the products themselves where long double is emulated (aarch64).
+  std::pair<Real, Real> exact_product(std::size_t i, std::size_t j) const {
+    if (known.empty()) {
+      known.assign(dims.m * dims.n, 0);
+      sums.resize(dims.m * dims.n);
+      magnitudes.resize(dims.m * dims.n);
+    }
+    const std::size_t at = i * dims.n + j;
+    if (!known[at]) {
+      Real sum = 0, magnitude = 0;
+      for (std::size_t p = 0; p < dims.k; ++p) {
+        const Real term = Real(op_a(i, p)) * Real(op_b(p, j));
+        sum += term;
+        magnitude += std::fabs(term);
+      }
+      sums[at] = sum;
+      magnitudes[at] = magnitude;
+      known[at] = 1;
+    }
+    return {sums[at], magnitudes[at]};
+  }
+  mutable std::vector<char> known;
+  mutable std::vector<Real> sums, magnitudes;
+
   T op_b(std::size_t p, std::size_t j) const {
     return tb == Transpose::yes ? b.at(j, p) : b.at(p, j);
   }
@@ -129,12 +155,7 @@ void run_and_check(const Case<T>& c, T alpha, T beta, Activation activation, boo
   for (std::size_t i = 0; i < d.m; ++i) {
     for (std::size_t j = 0; j < d.n; ++j) {
       if (!checked(i, j)) continue;
-      Real sum = 0, magnitude = 0;
-      for (std::size_t p = 0; p < d.k; ++p) {
-        const Real term = Real(c.op_a(i, p)) * Real(c.op_b(p, j));
-        sum += term;
-        magnitude += std::fabs(term);
-      }
+      const auto [sum, magnitude] = c.exact_product(i, j);
       const Real old = beta == T(0) ? 0 : Real(c.c0.at(i, j));
       const Real bias = !fused || c.bias.empty() ? 0 : Real(c.bias[j]);
       const Real pre = Real(alpha) * sum + Real(beta) * old + bias;

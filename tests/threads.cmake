@@ -7,7 +7,13 @@ target_include_directories(simdiff_thread_tests PRIVATE ${PROJECT_SOURCE_DIR})
 target_link_libraries(simdiff_thread_tests
   PRIVATE simdiff_test_support simdiff_warnings Threads::Threads)
 
-add_test(NAME simdiff_thread_tests COMMAND simdiff_thread_tests --log_level=message)
-set_tests_properties(simdiff_thread_tests PROPERTIES
-  ENVIRONMENT_MODIFICATION "${simdiff_test_environment}"
-  TIMEOUT 600)
+# Not under emulation: qemu-aarch64 (Debian 12's 7.2, as run here) never returns from the first
+# thread creation of any program, even a three-line std::thread one, so the test would only time
+# out. The pool is plain C++ (std::thread, mutex, condition_variable); it runs natively and under
+# ThreadSanitizer (tsan preset).
+if(NOT CMAKE_CROSSCOMPILING)
+  add_test(NAME simdiff_thread_tests COMMAND simdiff_thread_tests --log_level=message)
+  set_tests_properties(simdiff_thread_tests PROPERTIES
+    ENVIRONMENT_MODIFICATION "${simdiff_test_environment}"
+    TIMEOUT 600)
+endif()
