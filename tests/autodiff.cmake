@@ -2,9 +2,10 @@
 # <simdiff/gradient_check.h>): every op against finite differences on every backend and target,
 # the tape's semantics and errors, and zero heap allocations per warm step. About 2 s natively.
 #
-# test_autodiff_tape.cc replaces the global operator new of its executable to count allocations.
+# allocation_counter.cc replaces the global operator new of the executable to count allocations.
 add_executable(simdiff_autodiff_tests
   test_main.cc
+  allocation_counter.cc
   test_autodiff_matmul.cc
   test_autodiff_ops.cc
   test_autodiff_tape.cc)

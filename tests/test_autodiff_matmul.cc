@@ -14,7 +14,7 @@
 
 #include "test_support.h"
 
-std::size_t autodiff_test_allocations();  // test_autodiff_tape.cc counts operator new
+std::size_t autodiff_test_allocations();  // allocation_counter.cc counts operator new
 
 namespace simdiff_test {
 namespace {
