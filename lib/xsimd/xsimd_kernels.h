@@ -587,6 +587,19 @@ inline void MapElements(const T* x, T* y, std::size_t n, const F& f) {
   if (i < n) StoreTail(f(LoadTail<Arch>(x + i, n - i, T(0))), y + i, n - i);
 }
 
+// xsimd 8.1 has no neon64 overload of sqrt for float: neon64 inherits the 32-bit NEON version, a
+// reciprocal-square-root estimate with two Newton steps that is not correctly rounded and gives
+// NaN at +inf. AArch64 has a correctly rounded vector square root; use it there.
+template <class T, class Arch>
+inline Vec<T, Arch> Sqrt(Vec<T, Arch> x) {
+#if defined(__aarch64__) || defined(_M_ARM64)
+  if constexpr (std::is_same_v<T, float> && std::is_same_v<Arch, xsimd::neon64>) {
+    return Vec<T, Arch>(vsqrtq_f32(x));
+  }
+#endif
+  return xsimd::sqrt(x);
+}
+
 #define SIMDIFF_XSIMD_ELEMENTWISE_KERNEL(Name, Function)                    \
   template <class T, class Arch>                                            \
   void Name(const T* x, T* y, std::size_t n) {                              \
@@ -600,7 +613,7 @@ SIMDIFF_XSIMD_ELEMENTWISE_KERNEL(SigmoidKernel, Sigmoid)
 SIMDIFF_XSIMD_ELEMENTWISE_KERNEL(SoftplusKernel, Softplus)
 SIMDIFF_XSIMD_ELEMENTWISE_KERNEL(LogSigmoidKernel, LogSigmoid)
 SIMDIFF_XSIMD_ELEMENTWISE_KERNEL(TanhKernel, xsimd::tanh)
-SIMDIFF_XSIMD_ELEMENTWISE_KERNEL(SqrtKernel, xsimd::sqrt)
+SIMDIFF_XSIMD_ELEMENTWISE_KERNEL(SqrtKernel, Sqrt)
 #undef SIMDIFF_XSIMD_ELEMENTWISE_KERNEL
 
 // ---------------------------------------------------------------------------------------------
