@@ -328,10 +328,14 @@ void SparseSoftmaxCrossEntropyKernel(const T* x, const std::int64_t* HWY_RESTRIC
   const T uniform = static_cast<T>(static_cast<double>(smoothing) / static_cast<double>(cols));
   const bool short_rows = IsShortRow(d, cols);
   const std::size_t group = short_rows ? kMaxRowGroup : RowGroupSize<T>(cols);
+  // A large gradient is streamed (see StreamsOutput); the exponentials then wait in `scratch`.
+  const bool stream = with_grad && !short_rows && StreamsOutput<T>(rows, cols, stride);
+  HWY_ALIGN T scratch[kScratchBytes / sizeof(T)];
   LossRowGroup g;
   for (std::size_t first = 0; first < rows; first += group) {
     const std::size_t count = HWY_MIN(group, rows - first);
-    // First pass over the group's rows: maximum, exponentials (stored into grad) and their sum.
+    // First pass over the group's rows: maximum, exponentials (stored into grad, or scratch when
+    // streaming) and their sum.
     if (short_rows) {
       // The gradient is complete; only the loss waits for the group's logarithms.
       WithShortRowTag(d, cols, [&](auto short_tag) HWY_ATTR {
@@ -362,16 +366,18 @@ void SparseSoftmaxCrossEntropyKernel(const T* x, const std::int64_t* HWY_RESTRIC
       const T x_label = row[label];
       double rest = WeightedDifference(keep, max, x_label);
       const T* next = NextRow(x, r, rows, stride);
+      T* exponentials = stream ? scratch + i * cols : grad_row;
       double& sum = g.log_sums.values[i];
       if (uniform != 0) {
         const UniformTargetTerms<decltype(d)> terms{d, max / 2, uniform};
         double half_sum = 0;
-        sum = with_grad ? SumExpShifted<true>(d, row, grad_row, cols, max, next, terms, &half_sum)
-                        : SumExpShifted<false>(d, row, static_cast<T*>(nullptr), cols, max, next,
-                                               terms, &half_sum);
+        sum = with_grad
+                  ? SumExpShifted<true>(d, row, exponentials, cols, max, next, terms, &half_sum)
+                  : SumExpShifted<false>(d, row, static_cast<T*>(nullptr), cols, max, next, terms,
+                                         &half_sum);
         rest += 2 * half_sum;
       } else {
-        sum = with_grad ? SumExpShifted<true>(d, row, grad_row, cols, max, next)
+        sum = with_grad ? SumExpShifted<true>(d, row, exponentials, cols, max, next)
                         : SumExpShifted<false>(d, row, static_cast<T*>(nullptr), cols, max, next);
       }
       g.loss_rest[i] = rest;
@@ -387,13 +393,20 @@ void SparseSoftmaxCrossEntropyKernel(const T* x, const std::int64_t* HWY_RESTRIC
       const auto label = static_cast<std::size_t>(labels[r]);
       const T coefficient = static_cast<T>(g.inverses.values[i] * static_cast<double>(scale[r]));
       const T target_other = scale[r] * uniform;
-      const T e_label = grad_row[label];
-      MapRow(d, grad_row, grad_row, cols, [d, coefficient, target_other](auto e) HWY_ATTR {
+      const T* exponentials = stream ? scratch + i * cols : grad_row;
+      const T grad_label = exponentials[label] * coefficient - scale[r] * (uniform + keep);
+      const auto gradient = [d, coefficient, target_other](auto e) HWY_ATTR {
         return hn::MulSub(e, hn::Set(d, coefficient), hn::Set(d, target_other));
-      });
-      grad_row[label] = e_label * coefficient - scale[r] * (uniform + keep);
+      };
+      if (stream) {
+        StreamRow(d, grad_row, cols, MapGenerator(d, exponentials, gradient), label, grad_label);
+      } else {
+        MapRow(d, grad_row, grad_row, cols, gradient);
+        grad_row[label] = grad_label;
+      }
     }
   }
+  if (stream) hwy::FlushStream();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -510,6 +523,8 @@ void SoftmaxCrossEntropyKernel(const T* x, const T* targets, const T* HWY_RESTRI
   const T uniform = static_cast<T>(static_cast<double>(smoothing) / static_cast<double>(cols));
   const bool short_rows = IsShortRow(d, cols);
   const std::size_t group = short_rows ? kMaxRowGroup : RowGroupSize<T>(cols);
+  const bool stream = with_grad && !short_rows && StreamsOutput<T>(rows, cols, stride);
+  HWY_ALIGN T scratch[kScratchBytes / sizeof(T)];
   LossRowGroup g;
   double target_sums[kMaxRowGroup];
   for (std::size_t first = 0; first < rows; first += group) {
@@ -537,7 +552,8 @@ void SoftmaxCrossEntropyKernel(const T* x, const T* targets, const T* HWY_RESTRI
       double sums[2] = {0, 0};
       const T* next = NextRow(x, r, rows, stride);
       g.log_sums.values[i] =
-          with_grad ? SumExpShifted<true>(d, row, grad_row, cols, max, next, terms, sums)
+          with_grad ? SumExpShifted<true>(d, row, stream ? scratch + i * cols : grad_row, cols, max,
+                                          next, terms, sums)
                     : SumExpShifted<false>(d, row, static_cast<T*>(nullptr), cols, max, next, terms,
                                            sums);
       target_sums[i] = sums[0];
@@ -558,13 +574,25 @@ void SoftmaxCrossEntropyKernel(const T* x, const T* targets, const T* HWY_RESTRI
           static_cast<T>(g.inverses.values[i] * target_sums[i] * static_cast<double>(scale[r]));
       const T keep_scale = keep * scale[r];
       const T uniform_scale = uniform * scale[r];
-      MapRow2(d, grad_row, targets + r * stride, grad_row, cols,
-              [d, coefficient, keep_scale, uniform_scale](auto e, auto t) HWY_ATTR {
-                return hn::MulSub(e, hn::Set(d, coefficient),
-                                  hn::MulAdd(t, hn::Set(d, keep_scale), hn::Set(d, uniform_scale)));
-              });
+      const auto gradient = [d, coefficient, keep_scale, uniform_scale](auto e, auto t) HWY_ATTR {
+        return hn::MulSub(e, hn::Set(d, coefficient),
+                          hn::MulAdd(t, hn::Set(d, keep_scale), hn::Set(d, uniform_scale)));
+      };
+      const T* target_row = targets + r * stride;
+      if (stream) {
+        const T* exponentials = scratch + i * cols;
+        StreamRow(d, grad_row, cols, [&](std::size_t k, std::size_t n) HWY_ATTR {
+          if (n == hn::Lanes(d))
+            return gradient(hn::LoadU(d, exponentials + k), hn::LoadU(d, target_row + k));
+          return gradient(LoadTail(d, exponentials + k, n, hn::Zero(d)),
+                          LoadTail(d, target_row + k, n, hn::Zero(d)));
+        });
+      } else {
+        MapRow2(d, grad_row, target_row, grad_row, cols, gradient);
+      }
     }
   }
+  if (stream) hwy::FlushStream();
 }
 
 // ---------------------------------------------------------------------------------------------
