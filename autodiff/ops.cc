@@ -193,6 +193,13 @@ Var<T> binary(const char* name, Op op, Var<T> a, Var<T> b, F f) {
   Node<T>& yn = detail::TapeAccess<T>::node(y);
   yn.broadcast_a = ka;
   yn.broadcast_b = kb;
+  if (same) {
+    // One flat loop: the strided loop nest costs more than the arithmetic on small tensors.
+    T* yv = yn.value;
+    const std::size_t n = out.size();
+    for (std::size_t i = 0; i < n; ++i) yv[i] = f(av[i], bv[i]);
+    return y;
+  }
   broadcast_map(av, steps_of(ka, out.cols()), bv, steps_of(kb, out.cols()), yn.value, out.rows(),
                 out.cols(), f);
   return y;
