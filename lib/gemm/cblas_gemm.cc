@@ -1,10 +1,10 @@
 // The CBLAS provider of <simdiff/gemm.h> (CMake option SIMDIFF_WITH_CBLAS): cblas_sgemm and
 // cblas_dgemm on the library the build found, then the epilogue (bias, activation) as a second
 // pass over C. Without the option, the provider list is empty.
-#include <cmath>
 #include <mutex>
 
 #include "lib/gemm/gemm_kernels.h"
+#include "lib/gemm/scalar_activation.h"
 
 #ifdef SIMDIFF_HAVE_CBLAS
 #include <cblas.h>
@@ -17,23 +17,6 @@ namespace simdiff::detail {
 
 #ifdef SIMDIFF_HAVE_CBLAS
 namespace {
-
-template <class T>
-T activate(T x, Activation activation) {
-  switch (activation) {
-    case Activation::none:
-      return x;
-    case Activation::relu:
-      return x < T(0) ? T(0) : x;  // NaN stays NaN
-    case Activation::sigmoid: {
-      const T t = std::exp(-std::fabs(x));  // in [0, 1]: never overflows
-      return x >= 0 ? 1 / (1 + t) : t / (1 + t);
-    }
-    case Activation::tanh:
-      return std::tanh(x);
-  }
-  return x;
-}
 
 template <class T>
 std::size_t workspace_elements(const GemmArgs<T>&) noexcept {

@@ -27,20 +27,14 @@ detail::GemmTable MakeGemmTable() {
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include "lib/highway/per_target_tables.h"
+
 namespace simdiff::detail {
 
 HWY_EXPORT(MakeGemmTable);
 
 std::vector<GemmTable> highway_gemm_tables() {
-  std::vector<GemmTable> tables;
-  // As in highway_kernel_tables(): allowing one target at a time makes HWY_DYNAMIC_DISPATCH
-  // return that target's table.
-  for (const int64_t target : hwy::SupportedAndGeneratedTargets()) {
-    hwy::SetSupportedTargetsForTest(target);
-    tables.push_back(HWY_DYNAMIC_DISPATCH(MakeGemmTable)());
-  }
-  hwy::SetSupportedTargetsForTest(0);
-  return tables;
+  return per_target_tables<GemmTable>([] { return HWY_DYNAMIC_DISPATCH(MakeGemmTable)(); });
 }
 
 }  // namespace simdiff::detail

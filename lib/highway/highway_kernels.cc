@@ -53,20 +53,14 @@ detail::KernelTable MakeKernelTable() {
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include "lib/highway/per_target_tables.h"
+
 namespace simdiff::detail {
 
 HWY_EXPORT(MakeKernelTable);
 
 std::vector<KernelTable> highway_kernel_tables() {
-  std::vector<KernelTable> tables;
-  // HWY_DYNAMIC_DISPATCH picks the best target allowed; allowing one target at a time yields
-  // that target's table. The list is best first (lower target bits are better).
-  for (const int64_t target : hwy::SupportedAndGeneratedTargets()) {
-    hwy::SetSupportedTargetsForTest(target);
-    tables.push_back(HWY_DYNAMIC_DISPATCH(MakeKernelTable)());
-  }
-  hwy::SetSupportedTargetsForTest(0);
-  return tables;
+  return per_target_tables<KernelTable>([] { return HWY_DYNAMIC_DISPATCH(MakeKernelTable)(); });
 }
 
 }  // namespace simdiff::detail

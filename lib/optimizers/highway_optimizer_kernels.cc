@@ -26,18 +26,15 @@ detail::OptimizerKernels MakeOptimizerKernels() {
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include "lib/highway/per_target_tables.h"
+
 namespace simdiff::detail {
 
 HWY_EXPORT(MakeOptimizerKernels);
 
 std::vector<OptimizerKernels> highway_optimizer_kernels() {
-  std::vector<OptimizerKernels> tables;
-  for (const int64_t target : hwy::SupportedAndGeneratedTargets()) {
-    hwy::SetSupportedTargetsForTest(target);
-    tables.push_back(HWY_DYNAMIC_DISPATCH(MakeOptimizerKernels)());
-  }
-  hwy::SetSupportedTargetsForTest(0);
-  return tables;
+  return per_target_tables<OptimizerKernels>(
+      [] { return HWY_DYNAMIC_DISPATCH(MakeOptimizerKernels)(); });
 }
 
 }  // namespace simdiff::detail

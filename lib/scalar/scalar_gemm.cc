@@ -1,29 +1,10 @@
 // The scalar backend's GEMM: the textbook loops in portable C++, the reference the SIMD kernels
 // are compared with. Each element is one dot product accumulated in T, p ascending.
-#include <algorithm>
-#include <cmath>
-
 #include "lib/gemm/gemm_kernels.h"
+#include "lib/gemm/scalar_activation.h"
 
 namespace simdiff::detail {
 namespace {
-
-template <class T>
-T activate(T x, Activation activation) {
-  switch (activation) {
-    case Activation::none:
-      return x;
-    case Activation::relu:
-      return x < T(0) ? T(0) : x;  // NaN stays NaN
-    case Activation::sigmoid: {
-      const T t = std::exp(-std::fabs(x));  // in [0, 1]: never overflows
-      return x >= 0 ? 1 / (1 + t) : t / (1 + t);
-    }
-    case Activation::tanh:
-      return std::tanh(x);
-  }
-  return x;
-}
 
 template <class T>
 std::size_t workspace_elements(const GemmArgs<T>&) noexcept {
