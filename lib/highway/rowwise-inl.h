@@ -423,20 +423,24 @@ HWY_INLINE void ShortRowSoftmax(D d, const T* x, T* y, std::size_t cols) {
 // Blocks of short rows read as columns
 //
 // A block of Lanes(d) short rows is read column by column: lane j of column c is element c of
-// row j (one gather). The maximum and the sum of exponentials are then vertical operations whose
-// lane j belongs to row j: no cross-lane reduction per row, no padding lanes in the exponentials
-// (a row of 10 floats takes 10 lanes of exp, where two overlapping 8-lane vectors take 16), and
-// the logarithm or division that follows is one vector operation for the whole block. Two blocks
-// are processed side by side: each is one long dependency chain (gathers, max, exp, sum, log),
-// and a second, independent one keeps the out-of-order core busy (on AVX2 at 32x10 one block at
-// a time is about as slow as the row-wise code, two are a third faster).
+// row j. The maximum and the sum of exponentials are then vertical operations whose lane j
+// belongs to row j: no cross-lane reduction per row, no padding lanes in the exponentials (a row
+// of 10 floats takes 10 lanes of exp, where two overlapping 8-lane vectors take 16), and the
+// logarithm or division that follows is one vector operation for the whole block.
+//
+// Each block is one long chain of dependent steps (transposition, max, exp, sum, log), too long
+// for the out-of-order window to overlap with the next block's when blocks run one after the
+// other. A group of blocks (kColumnGroupRows rows) is therefore processed step by step: all
+// transpositions, then all maxima, then all sums, so that consecutive independent blocks meet
+// in the window (at 32x10 on AVX2, a third faster than two blocks side by side).
 //
 // Lanes past the end of a block (count < Lanes(d) rows) repeat its last row; they are computed
 // and never stored.
 
-// The widest row read as columns: the gathered columns of two blocks stay in L1 (8 KiB for float
-// on AVX-512), and gathering more columns than a row has vectors only pays off for short rows.
+// The widest row read as columns (its columns are kept in L1 for the passes of the group), and
+// the rows of a group of blocks: 4 KiB of columns for float.
 constexpr std::size_t kMaxColumnCols = 32;
+constexpr std::size_t kColumnGroupRows = 32;
 
 // Whether rows of `cols` elements at `stride` are computed as column blocks: at most two vectors
 // and kMaxColumnCols, and the gather offsets (row j of a block at j * stride) fit the signed
@@ -462,98 +466,148 @@ HWY_INLINE hn::VFromD<DI> BlockRowOffsets(D d, std::size_t count, std::size_t st
   return hn::Load(di, offsets);
 }
 
-// Lane j of *max and *sum: the maximum m of row j of the blocks at xa and xb and the sum of
-// exp(x - m) over the row, for blocks of count_a and count_b rows (see above). A NaN in a row
-// makes its sum NaN (x86's max may drop it from the maximum, the exponential does not), as does
-// an infinite maximum (inf - inf).
-template <class D, class V = hn::VFromD<D>, class T = hn::TFromD<D>>
-HWY_INLINE void ColumnBlocksMaxSum(D d, const T* HWY_RESTRICT xa, std::size_t count_a,
-                                   const T* HWY_RESTRICT xb, std::size_t count_b, std::size_t cols,
-                                   std::size_t stride, V& max_a, V& sum_a, V& max_b, V& sum_b) {
+// The widest vectors whose blocks are transposed (LoadColumns); wider ones (SVE at 512 bits and
+// more) gather every column instead of needing Lanes(d)^2 elements of scratch.
+constexpr std::size_t kMaxTransposeLanes = 16;
+
+// columns[c * N + j] = element c of row min(j, count - 1) of the block at x, for c < cols
+// (1 <= count <= N = Lanes(d)). The first min(cols, N) columns are a transposition of the rows:
+// log2(N) rounds of ConcatEven/ConcatOdd over pairs of vectors, each of which moves one bit of
+// the row index into the lane index (after the rounds, vector c holds column c). On AVX2 the 24
+// shuffles of a block of 8 rows take about half as long as 8 gathers. Columns from N on are
+// gathered. `scratch` holds N * N elements; `columns` at least max(cols, N) * N.
+template <class D, class T = hn::TFromD<D>>
+HWY_INLINE void LoadColumns(D d, const T* HWY_RESTRICT x, std::size_t count, std::size_t cols,
+                            std::size_t stride, [[maybe_unused]] T* HWY_RESTRICT scratch,
+                            T* HWY_RESTRICT columns) {
   const std::size_t N = hn::Lanes(d);
-  // The gathered columns, kept for the exp pass: gathering them once is the expensive part.
-  HWY_ALIGN T columns_a[kMaxColumnCols * hn::MaxLanes(d)];
-  HWY_ALIGN T columns_b[kMaxColumnCols * hn::MaxLanes(d)];
-  const auto offsets_a = BlockRowOffsets(d, count_a, stride);
-  const auto offsets_b = BlockRowOffsets(d, count_b, stride);
-  V ma = hn::Set(d, -std::numeric_limits<T>::infinity());
-  V mb = ma;
-  for (std::size_t c = 0; c < cols; ++c) {
-    const V a = hn::GatherIndex(d, xa + c, offsets_a);
-    const V b = hn::GatherIndex(d, xb + c, offsets_b);
-    hn::Store(a, d, columns_a + c * N);
-    hn::Store(b, d, columns_b + c * N);
-    ma = hn::Max(ma, a);
-    mb = hn::Max(mb, b);
+  std::size_t c = 0;
+#if HWY_TARGET != HWY_SCALAR
+  if constexpr (hn::MaxLanes(d) <= kMaxTransposeLanes) {
+    std::size_t rounds = 0;
+    for (std::size_t n = N; n > 1; n /= 2) ++rounds;
+    // The rounds alternate between the two buffers and end in `columns`.
+    T* src = rounds % 2 == 0 ? columns : scratch;
+    T* dst = rounds % 2 == 0 ? scratch : columns;
+    for (std::size_t j = 0; j < N; ++j) {
+      const T* row = x + HWY_MIN(j, count - 1) * stride;
+      hn::Store(cols >= N ? hn::LoadU(d, row) : LoadTail(d, row, cols, hn::Zero(d)), d,
+                src + j * N);
+    }
+    for (std::size_t round = 0; round < rounds; ++round) {
+      for (std::size_t i = 0; i < N / 2; ++i) {
+        const auto lo = hn::Load(d, src + 2 * i * N);
+        const auto hi = hn::Load(d, src + (2 * i + 1) * N);
+        hn::Store(hn::ConcatEven(d, hi, lo), d, dst + i * N);
+        hn::Store(hn::ConcatOdd(d, hi, lo), d, dst + (i + N / 2) * N);
+      }
+      T* const t = src;
+      src = dst;
+      dst = t;
+    }
+    c = N;
   }
-  V sa = hn::Zero(d), sb = hn::Zero(d);
-  for (std::size_t c = 0; c < cols; ++c) {
-    sa = hn::Add(sa, ExpFlushSubnormal(d, hn::Sub(hn::Load(d, columns_a + c * N), ma)));
-    sb = hn::Add(sb, ExpFlushSubnormal(d, hn::Sub(hn::Load(d, columns_b + c * N), mb)));
+#endif
+  if (c < cols) {
+    const auto offsets = BlockRowOffsets(d, count, stride);
+    for (; c < cols; ++c) hn::Store(hn::GatherIndex(d, x + c, offsets), d, columns + c * N);
   }
-  max_a = ma;
-  max_b = mb;
-  sum_a = sa;
-  sum_b = sb;
 }
 
-// Calls f(first, count_a, count_b, max_a, sum_a, max_b, sum_b) for each pair of blocks of rows
-// (ColumnBlocksMaxSum), the blocks starting at rows first and first + Lanes(d). An odd last block
-// is paired with itself and has count_b = 0.
-template <class D, class F, class T = hn::TFromD<D>>
-HWY_INLINE void ForEachColumnBlockPair(D d, const T* HWY_RESTRICT x, std::size_t rows,
-                                       std::size_t cols, std::size_t stride, const F& f) {
+// The columns, maxima and sums of exponentials of a group of blocks of rows.
+template <class D>
+struct ColumnGroup {
+  using T = hn::TFromD<D>;
+  static constexpr std::size_t kLanes = hn::MaxLanes(D());
+  static constexpr std::size_t kBlocks = HWY_MAX(std::size_t{1}, kColumnGroupRows / kLanes);
+  static constexpr std::size_t kColumnVectors = HWY_MAX(kMaxColumnCols, kMaxTransposeLanes);
+
+  HWY_ALIGN T columns[kBlocks * kColumnVectors * kLanes];
+  HWY_ALIGN T scratch[HWY_MIN(kLanes, kMaxTransposeLanes) * kLanes];
+  // Lane j of block b at [b * N + j]: the maximum m of its row and the sum of exp(x - m).
+  HWY_ALIGN T maxima[kBlocks * kLanes];
+  HWY_ALIGN T sums[kBlocks * kLanes];
+};
+
+// The rows per group for D.
+template <class D>
+HWY_INLINE std::size_t ColumnGroupSize(D d) {
+  return ColumnGroup<D>::kBlocks * hn::Lanes(d);
+}
+
+// Fills g's maxima and sums for the `count` (<= ColumnGroupSize) rows at x. A NaN in a row makes
+// its sum NaN (x86's max may drop it from the maximum, the exponential does not), as does an
+// infinite maximum (inf - inf).
+template <class D, class T = hn::TFromD<D>>
+HWY_INLINE void ColumnGroupMaxSum(D d, const T* HWY_RESTRICT x, std::size_t count, std::size_t cols,
+                                  std::size_t stride, ColumnGroup<D>& g) {
+  using V = hn::VFromD<D>;
   const std::size_t N = hn::Lanes(d);
-  for (std::size_t first = 0; first < rows; first += 2 * N) {
-    const std::size_t count_a = HWY_MIN(N, rows - first);
-    const std::size_t count_b = rows - first > N ? HWY_MIN(N, rows - first - N) : 0;
-    const T* xa = x + first * stride;
-    const T* xb = count_b != 0 ? xa + N * stride : xa;
-    hn::VFromD<D> max_a = hn::Zero(d), sum_a = max_a, max_b = max_a, sum_b = max_a;
-    ColumnBlocksMaxSum(d, xa, count_a, xb, count_b != 0 ? count_b : count_a, cols, stride, max_a,
-                       sum_a, max_b, sum_b);
-    f(first, count_a, count_b, max_a, sum_a, max_b, sum_b);
+  const std::size_t blocks = (count + N - 1) / N;
+  const std::size_t block_elements = ColumnGroup<D>::kColumnVectors * N;
+  for (std::size_t b = 0; b < blocks; ++b) {
+    LoadColumns(d, x + b * N * stride, HWY_MIN(N, count - b * N), cols, stride, g.scratch,
+                g.columns + b * block_elements);
+  }
+  for (std::size_t b = 0; b < blocks; ++b) {
+    const T* columns = g.columns + b * block_elements;
+    V m = hn::Load(d, columns);
+    for (std::size_t c = 1; c < cols; ++c) m = hn::Max(m, hn::Load(d, columns + c * N));
+    hn::Store(m, d, g.maxima + b * N);
+  }
+  for (std::size_t b = 0; b < blocks; ++b) {
+    const T* columns = g.columns + b * block_elements;
+    const V m = hn::Load(d, g.maxima + b * N);
+    // Two accumulators halve the chain of additions.
+    V s0 = hn::Zero(d), s1 = hn::Zero(d);
+    std::size_t c = 0;
+    for (; c + 2 <= cols; c += 2) {
+      s0 = hn::Add(s0, ExpFlushSubnormal(d, hn::Sub(hn::Load(d, columns + c * N), m)));
+      s1 = hn::Add(s1, ExpFlushSubnormal(d, hn::Sub(hn::Load(d, columns + (c + 1) * N), m)));
+    }
+    if (c < cols) s0 = hn::Add(s0, ExpFlushSubnormal(d, hn::Sub(hn::Load(d, columns + c * N), m)));
+    hn::Store(hn::Add(s0, s1), d, g.sums + b * N);
   }
 }
 
 // Stores the first count (1 <= count <= Lanes(d)) lanes of v.
 template <class D, class V = hn::VFromD<D>, class T = hn::TFromD<D>>
 HWY_INLINE void StoreBlock(D d, V v, T* HWY_RESTRICT p, std::size_t count) {
-  if (count == hn::Lanes(d)) {
+  if (count >= hn::Lanes(d)) {
     hn::StoreU(v, d, p);
   } else {
     StoreTail(d, v, p, count);
   }
 }
 
-// Log-sum-exp of a block: max + log(sum) in T (for cols <= kMaxColumnCols, log(sum) <= log(32):
-// the logarithm's 2 ulp are below 5e-7), and the maximum itself where it is infinite.
-template <class D, class V = hn::VFromD<D>>
-HWY_INLINE V BlockLogSumExp(D d, V vmax, V vsum) {
-  return hn::IfThenElse(hn::IsInf(vmax), vmax, hn::Add(vmax, LogFullRange(d, vsum)));
-}
-
 template <class D, class T = hn::TFromD<D>>
 HWY_INLINE void LogSumExpColumnBlocks(D d, const T* HWY_RESTRICT x, T* HWY_RESTRICT out,
                                       std::size_t rows, std::size_t cols, std::size_t stride) {
-  ForEachColumnBlockPair(
-      d, x, rows, cols, stride,
-      [&](std::size_t first, std::size_t count_a, std::size_t count_b, auto max_a, auto sum_a,
-          auto max_b, auto sum_b) HWY_ATTR {
-        StoreBlock(d, BlockLogSumExp(d, max_a, sum_a), out + first, count_a);
-        if (count_b != 0) {
-          StoreBlock(d, BlockLogSumExp(d, max_b, sum_b), out + first + hn::Lanes(d), count_b);
+  const std::size_t N = hn::Lanes(d);
+  const std::size_t group = ColumnGroupSize(d);
+  ColumnGroup<D> g;
+  for (std::size_t first = 0; first < rows; first += group) {
+    const std::size_t count = HWY_MIN(group, rows - first);
+    ColumnGroupMaxSum(d, x + first * stride, count, cols, stride, g);
+    bool infinite = false;
+    for (std::size_t i = 0; i < count; i += N) {
+      // max + log(sum) in T: for cols <= kMaxColumnCols, log(sum) <= log(32), and the
+      // logarithm's 2 ulp are below 5e-7. An infinite maximum is the result itself.
+      const auto m = hn::Load(d, g.maxima + i);
+      const auto is_inf = hn::IsInf(m);
+      infinite |= !hn::AllFalse(d, is_inf);
+      StoreBlock(d, hn::IfThenElse(is_inf, m, hn::Add(m, LogFullRange(d, hn::Load(d, g.sums + i)))),
+                 out + first + i, count - i);
+    }
+    if (HWY_UNLIKELY(infinite)) {
+      // All -inf gives -inf, any +inf gives +inf, unless a NaN is present (x86's max skips it).
+      for (std::size_t i = 0; i < count; ++i) {
+        if (std::isinf(g.maxima[i]) && RowHasNaN(x + (first + i) * stride, cols)) {
+          out[first + i] = std::numeric_limits<T>::quiet_NaN();
         }
-        if (HWY_UNLIKELY(!hn::AllFalse(d, hn::Or(hn::IsInf(max_a), hn::IsInf(max_b))))) {
-          // An infinite result is an infinite maximum (log(sum) is at most log(32)): NaN if the
-          // row holds a NaN that the maximum dropped.
-          for (std::size_t r = first; r < first + count_a + count_b; ++r) {
-            if (std::isinf(out[r]) && RowHasNaN(x + r * stride, cols)) {
-              out[r] = std::numeric_limits<T>::quiet_NaN();
-            }
-          }
-        }
-      });
+      }
+    }
+  }
 }
 
 // y may be x: each row is read (by the column pass, then again here) before it is written.
@@ -561,33 +615,30 @@ template <class D, class T = hn::TFromD<D>>
 HWY_INLINE void LogSoftmaxColumnBlocks(D d, const T* x, T* y, std::size_t rows, std::size_t cols,
                                        std::size_t stride) {
   const std::size_t N = hn::Lanes(d);
-  ForEachColumnBlockPair(d, x, rows, cols, stride,
-                         [&](std::size_t first, std::size_t count_a, std::size_t count_b,
-                             auto max_a, auto sum_a, auto max_b, auto sum_b) HWY_ATTR {
-                           HWY_ALIGN T maxima[2 * hn::MaxLanes(d)];
-                           HWY_ALIGN T log_sums[2 * hn::MaxLanes(d)];
-                           hn::Store(max_a, d, maxima);
-                           hn::Store(max_b, d, maxima + N);
-                           hn::Store(LogFullRange(d, sum_a), d, log_sums);
-                           hn::Store(LogFullRange(d, sum_b), d, log_sums + N);
-                           for (std::size_t i = 0; i < count_a + count_b; ++i) {
-                             const std::size_t offset = (first + i) * stride;
-                             const auto m = hn::Set(d, maxima[i]);
-                             const auto log_sum = hn::Set(d, log_sums[i]);
-                             // (x - max) - log(sum), as in LogSoftmaxKernel; for cols >= N two
-                             // overlapping vectors.
-                             if (cols >= N) {
-                               const auto v0 = hn::LoadU(d, x + offset);
-                               const auto v1 = hn::LoadU(d, x + offset + cols - N);
-                               hn::StoreU(hn::Sub(hn::Sub(v0, m), log_sum), d, y + offset);
-                               hn::StoreU(hn::Sub(hn::Sub(v1, m), log_sum), d,
-                                          y + offset + cols - N);
-                             } else {
-                               const auto v = LoadTail(d, x + offset, cols, m);
-                               StoreTail(d, hn::Sub(hn::Sub(v, m), log_sum), y + offset, cols);
-                             }
-                           }
-                         });
+  const std::size_t group = ColumnGroupSize(d);
+  ColumnGroup<D> g;
+  for (std::size_t first = 0; first < rows; first += group) {
+    const std::size_t count = HWY_MIN(group, rows - first);
+    ColumnGroupMaxSum(d, x + first * stride, count, cols, stride, g);
+    for (std::size_t i = 0; i < count; i += N) {
+      hn::Store(LogFullRange(d, hn::Load(d, g.sums + i)), d, g.sums + i);
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::size_t offset = (first + i) * stride;
+      const auto m = hn::Set(d, g.maxima[i]);
+      const auto log_sum = hn::Set(d, g.sums[i]);
+      // (x - max) - log(sum), as in LogSoftmaxKernel; for cols >= N two overlapping vectors.
+      if (cols >= N) {
+        const auto v0 = hn::LoadU(d, x + offset);
+        const auto v1 = hn::LoadU(d, x + offset + cols - N);
+        hn::StoreU(hn::Sub(hn::Sub(v0, m), log_sum), d, y + offset);
+        hn::StoreU(hn::Sub(hn::Sub(v1, m), log_sum), d, y + offset + cols - N);
+      } else {
+        const auto v = LoadTail(d, x + offset, cols, m);
+        StoreTail(d, hn::Sub(hn::Sub(v, m), log_sum), y + offset, cols);
+      }
+    }
+  }
 }
 
 // The row after row r, or nullptr for the last row.
