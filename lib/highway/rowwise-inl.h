@@ -580,34 +580,46 @@ HWY_INLINE void StoreBlock(D d, V v, T* HWY_RESTRICT p, std::size_t count) {
   }
 }
 
-template <class D, class T = hn::TFromD<D>>
-HWY_INLINE void LogSumExpColumnBlocks(D d, const T* HWY_RESTRICT x, T* HWY_RESTRICT out,
-                                      std::size_t rows, std::size_t cols, std::size_t stride) {
-  const std::size_t N = hn::Lanes(d);
+// Calls f(first, count, g) for each group of rows at x, after ColumnGroupMaxSum filled g.
+template <class D, class F, class T = hn::TFromD<D>>
+HWY_INLINE void ForEachColumnGroup(D d, const T* x, std::size_t rows, std::size_t cols,
+                                   std::size_t stride, const F& f) {
   const std::size_t group = ColumnGroupSize(d);
   ColumnGroup<D> g;
   for (std::size_t first = 0; first < rows; first += group) {
     const std::size_t count = HWY_MIN(group, rows - first);
     ColumnGroupMaxSum(d, x + first * stride, count, cols, stride, g);
-    bool infinite = false;
-    for (std::size_t i = 0; i < count; i += N) {
-      // max + log(sum) in T: for cols <= kMaxColumnCols, log(sum) <= log(32), and the
-      // logarithm's 2 ulp are below 5e-7. An infinite maximum is the result itself.
-      const auto m = hn::Load(d, g.maxima + i);
-      const auto is_inf = hn::IsInf(m);
-      infinite |= !hn::AllFalse(d, is_inf);
-      StoreBlock(d, hn::IfThenElse(is_inf, m, hn::Add(m, LogFullRange(d, hn::Load(d, g.sums + i)))),
-                 out + first + i, count - i);
-    }
-    if (HWY_UNLIKELY(infinite)) {
-      // All -inf gives -inf, any +inf gives +inf, unless a NaN is present (x86's max skips it).
-      for (std::size_t i = 0; i < count; ++i) {
-        if (std::isinf(g.maxima[i]) && RowHasNaN(x + (first + i) * stride, cols)) {
-          out[first + i] = std::numeric_limits<T>::quiet_NaN();
-        }
-      }
-    }
+    f(first, count, g);
   }
+}
+
+template <class D, class T = hn::TFromD<D>>
+HWY_INLINE void LogSumExpColumnBlocks(D d, const T* HWY_RESTRICT x, T* HWY_RESTRICT out,
+                                      std::size_t rows, std::size_t cols, std::size_t stride) {
+  const std::size_t N = hn::Lanes(d);
+  ForEachColumnGroup(
+      d, x, rows, cols, stride,
+      [&](std::size_t first, std::size_t count, ColumnGroup<D>& g) HWY_ATTR {
+        bool infinite = false;
+        for (std::size_t i = 0; i < count; i += N) {
+          // max + log(sum) in T: for cols <= kMaxColumnCols, log(sum) <= log(32), and the
+          // logarithm's 2 ulp are below 5e-7. An infinite maximum is the result itself.
+          const auto m = hn::Load(d, g.maxima + i);
+          const auto is_inf = hn::IsInf(m);
+          infinite |= !hn::AllFalse(d, is_inf);
+          StoreBlock(
+              d, hn::IfThenElse(is_inf, m, hn::Add(m, LogFullRange(d, hn::Load(d, g.sums + i)))),
+              out + first + i, count - i);
+        }
+        if (HWY_UNLIKELY(infinite)) {
+          // All -inf gives -inf, any +inf gives +inf, unless a NaN is present (x86's max skips it).
+          for (std::size_t i = 0; i < count; ++i) {
+            if (std::isinf(g.maxima[i]) && RowHasNaN(x + (first + i) * stride, cols)) {
+              out[first + i] = std::numeric_limits<T>::quiet_NaN();
+            }
+          }
+        }
+      });
 }
 
 // y may be x: each row is read (by the column pass, then again here) before it is written.
@@ -615,30 +627,28 @@ template <class D, class T = hn::TFromD<D>>
 HWY_INLINE void LogSoftmaxColumnBlocks(D d, const T* x, T* y, std::size_t rows, std::size_t cols,
                                        std::size_t stride) {
   const std::size_t N = hn::Lanes(d);
-  const std::size_t group = ColumnGroupSize(d);
-  ColumnGroup<D> g;
-  for (std::size_t first = 0; first < rows; first += group) {
-    const std::size_t count = HWY_MIN(group, rows - first);
-    ColumnGroupMaxSum(d, x + first * stride, count, cols, stride, g);
-    for (std::size_t i = 0; i < count; i += N) {
-      hn::Store(LogFullRange(d, hn::Load(d, g.sums + i)), d, g.sums + i);
-    }
-    for (std::size_t i = 0; i < count; ++i) {
-      const std::size_t offset = (first + i) * stride;
-      const auto m = hn::Set(d, g.maxima[i]);
-      const auto log_sum = hn::Set(d, g.sums[i]);
-      // (x - max) - log(sum), as in LogSoftmaxKernel; for cols >= N two overlapping vectors.
-      if (cols >= N) {
-        const auto v0 = hn::LoadU(d, x + offset);
-        const auto v1 = hn::LoadU(d, x + offset + cols - N);
-        hn::StoreU(hn::Sub(hn::Sub(v0, m), log_sum), d, y + offset);
-        hn::StoreU(hn::Sub(hn::Sub(v1, m), log_sum), d, y + offset + cols - N);
-      } else {
-        const auto v = LoadTail(d, x + offset, cols, m);
-        StoreTail(d, hn::Sub(hn::Sub(v, m), log_sum), y + offset, cols);
-      }
-    }
-  }
+  ForEachColumnGroup(d, x, rows, cols, stride,
+                     [&](std::size_t first, std::size_t count, ColumnGroup<D>& g) HWY_ATTR {
+                       for (std::size_t i = 0; i < count; i += N) {
+                         hn::Store(LogFullRange(d, hn::Load(d, g.sums + i)), d, g.sums + i);
+                       }
+                       for (std::size_t i = 0; i < count; ++i) {
+                         const std::size_t offset = (first + i) * stride;
+                         const auto m = hn::Set(d, g.maxima[i]);
+                         const auto log_sum = hn::Set(d, g.sums[i]);
+                         // (x - max) - log(sum), as in LogSoftmaxKernel; for cols >= N two
+                         // overlapping vectors.
+                         if (cols >= N) {
+                           const auto v0 = hn::LoadU(d, x + offset);
+                           const auto v1 = hn::LoadU(d, x + offset + cols - N);
+                           hn::StoreU(hn::Sub(hn::Sub(v0, m), log_sum), d, y + offset);
+                           hn::StoreU(hn::Sub(hn::Sub(v1, m), log_sum), d, y + offset + cols - N);
+                         } else {
+                           const auto v = LoadTail(d, x + offset, cols, m);
+                           StoreTail(d, hn::Sub(hn::Sub(v, m), log_sum), y + offset, cols);
+                         }
+                       }
+                     });
 }
 
 // The row after row r, or nullptr for the last row.
