@@ -317,11 +317,11 @@ HWY_INLINE void SparseShortRows(D d, const T* x, const std::int64_t* labels, con
   }
 }
 
-// Short rows as column groups (rowwise-inl.h): ColumnGroupMaxSum gives the maxima and sums of a
-// group of rows, the losses are vector operations over the group (lane j for row j), and the
-// gradient is one pass over each row that recomputes its exponentials. Ignored rows and rows
-// whose maximum is not finite are finished in that pass (their vector lanes are overwritten).
-// The whole group is read before anything is written, so grad may be x.
+// Short rows as column groups (rowwise-inl.h): ColumnGroupMaxSum gives the maxima, sums and
+// exponentials of a group of rows, the losses are vector operations over the group (lane j for
+// row j), and so is the gradient, column by column, before a transposition writes its rows.
+// Ignored rows and rows whose maximum is not finite are skipped by those stores and finished one
+// by one afterwards. The whole group is read before anything is written, so grad may be x.
 template <class D, class T = hn::TFromD<D>>
 HWY_INLINE void SparseColumnGroups(D d, const T* x, const std::int64_t* HWY_RESTRICT labels,
                                    const T* HWY_RESTRICT scale, T smoothing, T keep, T uniform,
@@ -331,82 +331,85 @@ HWY_INLINE void SparseColumnGroups(D d, const T* x, const std::int64_t* HWY_REST
   const std::size_t N = hn::Lanes(d);
   const bool with_grad = grad != nullptr;
   constexpr std::size_t kGroup = ColumnGroup<D>::kBlocks * ColumnGroup<D>::kLanes;
-  ForEachColumnGroup(
-      d, x, rows, cols, stride,
-      [&](std::size_t first, std::size_t count, ColumnGroup<D>& g) HWY_ATTR {
-        // x at each row's label (0 for ignored rows and past the group), and scale / sum.
-        HWY_ALIGN T label_x[kGroup] = {};
-        HWY_ALIGN T coefficients[kGroup];
-        bool finish_rows = with_grad;  // whether some row needs the per-row pass
-        for (std::size_t i = 0; i < count; ++i) {
-          const std::int64_t label = labels[first + i];
-          if (label >= 0) label_x[i] = x[(first + i) * stride + static_cast<std::size_t>(label)];
-          finish_rows |= label < 0;
+  const auto finish_group = [&](std::size_t first, std::size_t count, ColumnGroup<D>& g) HWY_ATTR {
+    // Per row: x at the label (0 for ignored rows and past the group), the label as T (-1 for
+    // ignored rows: no column matches it), and whether the vector results are replaced.
+    HWY_ALIGN T label_x[kGroup] = {};
+    HWY_ALIGN T label_values[kGroup] = {};
+    bool skip[kGroup];
+    bool any_skipped = false;
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::int64_t label = labels[first + i];
+      if (label >= 0) label_x[i] = x[(first + i) * stride + static_cast<std::size_t>(label)];
+      label_values[i] = label >= 0 ? static_cast<T>(label) : T(-1);
+      skip[i] = label < 0 || !std::isfinite(g.maxima[i]);
+      any_skipped |= skip[i];
+    }
+    const V half = hn::Set(d, T(0.5));
+    const std::size_t block_elements = ColumnGroup<D>::kColumnVectors * N;
+    for (std::size_t i = 0; i < count; i += N) {
+      const std::size_t block_rows = HWY_MIN(N, count - i);
+      // loss = log(sum) + keep (max - x_label) + uniform sum_c (max - x_c), each difference
+      // formed halved as in WeightedDifference; a zero weight drops its term.
+      const V vmax = hn::Load(d, g.maxima + i);
+      const V vsum = hn::Load(d, g.sums + i);
+      const V half_max = hn::Mul(vmax, half);
+      V half_rest = hn::Zero(d);
+      if (keep != 0) {
+        half_rest =
+            hn::Mul(hn::NegMulAdd(hn::Load(d, label_x + i), half, half_max), hn::Set(d, keep));
+      }
+      if (uniform != 0) {
+        const T* columns = g.columns + (i / N) * block_elements;
+        // The weight applied to each term, as in UniformTargetTerms: no partial sum overflows.
+        const V vuniform = hn::Set(d, uniform);
+        for (std::size_t c = 0; c < cols; ++c) {
+          half_rest = hn::MulAdd(hn::NegMulAdd(hn::Load(d, columns + c * N), half, half_max),
+                                 vuniform, half_rest);
         }
-        const V half = hn::Set(d, T(0.5));
-        for (std::size_t i = 0; i < count; i += N) {
-          // loss = log(sum) + keep (max - x_label) + uniform sum_c (max - x_c), each difference
-          // formed halved as in WeightedDifference; a zero weight drops its term.
-          const V vmax = hn::Load(d, g.maxima + i);
-          const V vsum = hn::Load(d, g.sums + i);
-          const V half_max = hn::Mul(vmax, half);
-          V half_rest = hn::Zero(d);
-          if (keep != 0) {
-            half_rest =
-                hn::Mul(hn::NegMulAdd(hn::Load(d, label_x + i), half, half_max), hn::Set(d, keep));
-          }
-          if (uniform != 0) {
-            const T* columns = g.columns + (i / N) * ColumnGroup<D>::kColumnVectors * N;
-            // The weight applied to each term, as in UniformTargetTerms: no partial sum overflows.
-            const V vuniform = hn::Set(d, uniform);
-            for (std::size_t c = 0; c < cols; ++c) {
-              half_rest = hn::MulAdd(hn::NegMulAdd(hn::Load(d, columns + c * N), half, half_max),
-                                     vuniform, half_rest);
-            }
-          }
-          const V result = hn::MulAdd(half_rest, hn::Set(d, T(2)), LogFullRange(d, vsum));
-          StoreBlock(d, result, loss + first + i, count - i);
-          finish_rows |= !hn::AllTrue(d, hn::IsFinite(vmax));
-          if (with_grad) {
-            const V vscale = count - i >= N
-                                 ? hn::LoadU(d, scale + first + i)
-                                 : LoadTail(d, scale + first + i, count - i, hn::Zero(d));
-            hn::Store(hn::Div(vscale, vsum), d, coefficients + i);
-          }
-        }
-        if (!finish_rows) return;
-        for (std::size_t i = 0; i < count; ++i) {
-          const std::size_t r = first + i;
-          const T* row = x + r * stride;
-          T* grad_row = with_grad ? grad + r * stride : nullptr;
-          if (labels[r] < 0) {  // ignored
-            loss[r] = 0;
-            if (with_grad) ZeroRow(d, grad_row, cols);
-            continue;
-          }
-          if (!std::isfinite(g.maxima[i])) {
-            SpecialSparseRow(row, &labels[r], with_grad ? &scale[r] : nullptr, smoothing, &loss[r],
-                             grad_row, cols);
-            continue;
-          }
-          if (!with_grad) continue;
-          // scale e / sum - scale (uniform + keep [c == label]), as in SparseShortRowFinish.
-          const V vmax = hn::Set(d, g.maxima[i]);
-          const V coefficient = hn::Set(d, coefficients[i]);
-          const V other = hn::Set(d, scale[r] * uniform);
-          const V at_label = hn::Set(d, scale[r] * (uniform + keep));
-          const V vlabel = hn::Set(d, static_cast<T>(labels[r]));
-          V v0 = hn::Zero(d), v1 = hn::Zero(d);
-          LoadOverlappingRow(d, row, cols, g.maxima[i], v0, v1);
-          const V target0 = hn::IfThenElse(hn::Eq(hn::Iota(d, T(0)), vlabel), at_label, other);
-          const V target1 =
-              hn::IfThenElse(hn::Eq(SecondVectorColumns(d, cols), vlabel), at_label, other);
-          StoreOverlappingRow(
-              d, hn::MulSub(ExpFlushSubnormal(d, hn::Sub(v0, vmax)), coefficient, target0),
-              hn::MulSub(ExpFlushSubnormal(d, hn::Sub(v1, vmax)), coefficient, target1), grad_row,
-              cols);
-        }
-      });
+      }
+      StoreBlock(d, hn::MulAdd(half_rest, hn::Set(d, T(2)), LogFullRange(d, vsum)),
+                 loss + first + i, block_rows);
+      if (!with_grad) continue;
+      // grad = scale e / sum - scale (uniform + keep [c == label]), column by column, in place
+      // of the exponentials; columns past the row (cols < N) are zero.
+      const V vscale = block_rows == N ? hn::LoadU(d, scale + first + i)
+                                       : LoadTail(d, scale + first + i, block_rows, hn::Zero(d));
+      const V coefficient = hn::Div(vscale, vsum);
+      const V other = hn::Mul(vscale, hn::Set(d, uniform));
+      const V at_label = hn::Mul(vscale, hn::Set(d, uniform + keep));
+      const V vlabel = hn::Load(d, label_values + i);
+      T* columns = g.exps + (i / N) * block_elements;
+      for (std::size_t c = 0; c < cols; ++c) {
+        const V target =
+            hn::IfThenElse(hn::Eq(vlabel, hn::Set(d, static_cast<T>(c))), at_label, other);
+        hn::Store(hn::MulSub(hn::Load(d, columns + c * N), coefficient, target), d,
+                  columns + c * N);
+      }
+      for (std::size_t c = cols; c < N; ++c) hn::Store(hn::Zero(d), d, columns + c * N);
+      StoreColumnsAsRows(d, columns, block_rows, cols, grad + (first + i) * stride, stride,
+                         skip + i, g.scratch);
+    }
+    if (HWY_LIKELY(!any_skipped)) return;
+    for (std::size_t i = 0; i < count; ++i) {
+      if (!skip[i]) continue;
+      const std::size_t r = first + i;
+      T* grad_row = with_grad ? grad + r * stride : nullptr;
+      if (labels[r] < 0) {  // ignored
+        loss[r] = 0;
+        if (with_grad) ZeroRow(d, grad_row, cols);
+      } else {
+        SpecialSparseRow(x + r * stride, &labels[r], with_grad ? &scale[r] : nullptr, smoothing,
+                         &loss[r], grad_row, cols);
+      }
+    }
+  };
+  // The exponentials are kept for the gradient only.
+  if (with_grad) {
+    ForEachColumnGroup<true>(d, x, rows, cols, stride, finish_group);
+  } else {
+    ForEachColumnGroup<false>(d, x, rows, cols, stride, finish_group);
+  }
 }
 
 template <class T>
@@ -418,9 +421,7 @@ void SparseSoftmaxCrossEntropyKernel(const T* x, const std::int64_t* HWY_RESTRIC
   const bool with_grad = grad != nullptr;
   const T keep = T(1) - smoothing;  // the label's target weight, 1 - s
   const T uniform = static_cast<T>(static_cast<double>(smoothing) / static_cast<double>(cols));
-  // The per-row gradient pass of SparseColumnGroups is slower than the row-wise kernel (two
-  // exponentials per row on top of the column pass): only the losses go through column groups.
-  if (grad == nullptr && UseColumnBlocks(d, cols, stride)) {
+  if (UseColumnBlocks(d, cols, stride)) {
     SparseColumnGroups(d, x, labels, scale, smoothing, keep, uniform, loss, grad, rows, cols,
                        stride);
     return;

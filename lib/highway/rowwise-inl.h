@@ -466,48 +466,91 @@ HWY_INLINE hn::VFromD<DI> BlockRowOffsets(D d, std::size_t count, std::size_t st
   return hn::Load(di, offsets);
 }
 
-// The widest vectors whose blocks are transposed (LoadColumns); wider ones (SVE at 512 bits and
-// more) gather every column instead of needing Lanes(d)^2 elements of scratch.
+// The widest vectors whose blocks are transposed (TransposeBlock); wider ones (SVE at 512 bits
+// and more) gather every column instead of needing Lanes(d)^2 elements of scratch.
 constexpr std::size_t kMaxTransposeLanes = 16;
 
-// columns[c * N + j] = element c of row min(j, count - 1) of the block at x, for c < cols
-// (1 <= count <= N = Lanes(d)). The first min(cols, N) columns are a transposition of the rows:
-// log2(N) rounds of ConcatEven/ConcatOdd over pairs of vectors, each of which moves one bit of
-// the row index into the lane index (after the rounds, vector c holds column c). On AVX2 the 24
-// shuffles of a block of 8 rows take about half as long as 8 gathers. Columns from N on are
-// gathered. `scratch` holds N * N elements; `columns` at least max(cols, N) * N.
+// Whether TransposeBlock is available for D (more than one lane, at most kMaxTransposeLanes).
+template <class D>
+constexpr bool CanTransposeBlocks() {
+#if HWY_TARGET == HWY_SCALAR
+  return false;
+#else
+  return hn::MaxLanes(D()) <= kMaxTransposeLanes;
+#endif
+}
+
+// Transposes the N x N block (N = Lanes(d)) whose vector i is src[i * N, (i + 1) * N): log2(N)
+// rounds of ConcatEven/ConcatOdd over pairs of vectors, each of which moves one bit of the row
+// index into the lane index. The rounds alternate between a and b (N * N elements each; src may
+// be either); returns the one that holds the result. On AVX2 the 24 shuffles of a block of 8
+// rows take about half as long as 8 gathers.
 template <class D, class T = hn::TFromD<D>>
-HWY_INLINE void LoadColumns(D d, const T* HWY_RESTRICT x, std::size_t count, std::size_t cols,
-                            std::size_t stride, [[maybe_unused]] T* HWY_RESTRICT scratch,
-                            T* HWY_RESTRICT columns) {
-  const std::size_t N = hn::Lanes(d);
-  std::size_t c = 0;
+HWY_INLINE T* TransposeBlock(D d, const T* src, T* HWY_RESTRICT a, T* HWY_RESTRICT b) {
+  T* dst = a;
 #if HWY_TARGET != HWY_SCALAR
-  if constexpr (hn::MaxLanes(d) <= kMaxTransposeLanes) {
-    std::size_t rounds = 0;
-    for (std::size_t n = N; n > 1; n /= 2) ++rounds;
-    // The rounds alternate between the two buffers and end in `columns`.
-    T* src = rounds % 2 == 0 ? columns : scratch;
-    T* dst = rounds % 2 == 0 ? scratch : columns;
-    for (std::size_t j = 0; j < N; ++j) {
-      const T* row = x + HWY_MIN(j, count - 1) * stride;
-      hn::Store(cols >= N ? hn::LoadU(d, row) : LoadTail(d, row, cols, hn::Zero(d)), d,
-                src + j * N);
-    }
-    for (std::size_t round = 0; round < rounds; ++round) {
+  if constexpr (CanTransposeBlocks<D>()) {
+    const std::size_t N = hn::Lanes(d);
+    for (std::size_t n = N; n > 1; n /= 2) {
       for (std::size_t i = 0; i < N / 2; ++i) {
         const auto lo = hn::Load(d, src + 2 * i * N);
         const auto hi = hn::Load(d, src + (2 * i + 1) * N);
         hn::Store(hn::ConcatEven(d, hi, lo), d, dst + i * N);
         hn::Store(hn::ConcatOdd(d, hi, lo), d, dst + (i + N / 2) * N);
       }
-      T* const t = src;
       src = dst;
-      dst = t;
+      dst = dst == a ? b : a;
+    }
+  }
+#else
+  (void)d;
+  (void)b;
+#endif
+  return const_cast<T*>(src);
+}
+
+// Whether the `extra` columns of a block past the transposed ones are cheaper moved element by
+// element than by gathers (loading) or by a second transposition (storing): a few of them are
+// (on AVX2, 2 columns of 8 rows: 16 scalar loads and stores against 2 gathers of about 8 cycles
+// each, or 48 shuffles).
+template <class D>
+HWY_INLINE bool ScalarColumns(D d, std::size_t extra) {
+  return CanTransposeBlocks<D>() && 2 * extra <= hn::Lanes(d);
+}
+
+// columns[c * N + j] = element c of row min(j, count - 1) of the block at x, for c < cols
+// (1 <= count <= N = Lanes(d)). The first min(cols, N) columns are a transposition of the rows
+// (TransposeBlock), columns from N on are gathered. `scratch` holds 2 N * N elements; `columns`
+// at least max(cols, N) * N.
+template <class D, class T = hn::TFromD<D>>
+HWY_INLINE void LoadColumns(D d, const T* HWY_RESTRICT x, std::size_t count, std::size_t cols,
+                            std::size_t stride, [[maybe_unused]] T* HWY_RESTRICT scratch,
+                            T* HWY_RESTRICT columns) {
+  const std::size_t N = hn::Lanes(d);
+  std::size_t c = 0;
+  if constexpr (CanTransposeBlocks<D>()) {
+    for (std::size_t j = 0; j < N; ++j) {
+      const T* row = x + HWY_MIN(j, count - 1) * stride;
+      hn::Store(cols >= N ? hn::LoadU(d, row) : LoadTail(d, row, cols, hn::Zero(d)), d,
+                scratch + j * N);
+    }
+    // The rounds end in their first buffer when there is an odd number of them.
+    std::size_t rounds = 0;
+    for (std::size_t n = N; n > 1; n /= 2) ++rounds;
+    T* other = scratch + N * N;
+    const T* transposed = rounds % 2 == 1 ? TransposeBlock(d, scratch, columns, other)
+                                          : TransposeBlock(d, scratch, other, columns);
+    if (transposed != columns) {  // N = 1
+      hn::Store(hn::Load(d, transposed), d, columns);
     }
     c = N;
   }
-#endif
+  if (c < cols && ScalarColumns(d, cols - c)) {
+    for (; c < cols; ++c) {
+      for (std::size_t j = 0; j < N; ++j)
+        columns[c * N + j] = x[HWY_MIN(j, count - 1) * stride + c];
+    }
+  }
   if (c < cols) {
     const auto offsets = BlockRowOffsets(d, count, stride);
     for (; c < cols; ++c) hn::Store(hn::GatherIndex(d, x + c, offsets), d, columns + c * N);
@@ -523,7 +566,9 @@ struct ColumnGroup {
   static constexpr std::size_t kColumnVectors = HWY_MAX(kMaxColumnCols, kMaxTransposeLanes);
 
   HWY_ALIGN T columns[kBlocks * kColumnVectors * kLanes];
-  HWY_ALIGN T scratch[HWY_MIN(kLanes, kMaxTransposeLanes) * kLanes];
+  HWY_ALIGN T scratch[2 * HWY_MIN(kLanes, kMaxTransposeLanes) * kLanes];
+  // With ColumnGroupMaxSum<true>: exp(x - m), laid out as the columns.
+  HWY_ALIGN T exps[kBlocks * kColumnVectors * kLanes];
   // Lane j of block b at [b * N + j]: the maximum m of its row and the sum of exp(x - m).
   HWY_ALIGN T maxima[kBlocks * kLanes];
   HWY_ALIGN T sums[kBlocks * kLanes];
@@ -538,7 +583,7 @@ HWY_INLINE std::size_t ColumnGroupSize(D d) {
 // Fills g's maxima and sums for the `count` (<= ColumnGroupSize) rows at x. A NaN in a row makes
 // its sum NaN (x86's max may drop it from the maximum, the exponential does not), as does an
 // infinite maximum (inf - inf).
-template <class D, class T = hn::TFromD<D>>
+template <bool kStoreExps, class D, class T = hn::TFromD<D>>
 HWY_INLINE void ColumnGroupMaxSum(D d, const T* HWY_RESTRICT x, std::size_t count, std::size_t cols,
                                   std::size_t stride, ColumnGroup<D>& g) {
   using V = hn::VFromD<D>;
@@ -560,12 +605,23 @@ HWY_INLINE void ColumnGroupMaxSum(D d, const T* HWY_RESTRICT x, std::size_t coun
     const V m = hn::Load(d, g.maxima + b * N);
     // Two accumulators halve the chain of additions.
     V s0 = hn::Zero(d), s1 = hn::Zero(d);
+    T* exps = g.exps + b * block_elements;
     std::size_t c = 0;
     for (; c + 2 <= cols; c += 2) {
-      s0 = hn::Add(s0, ExpFlushSubnormal(d, hn::Sub(hn::Load(d, columns + c * N), m)));
-      s1 = hn::Add(s1, ExpFlushSubnormal(d, hn::Sub(hn::Load(d, columns + (c + 1) * N), m)));
+      const V e0 = ExpFlushSubnormal(d, hn::Sub(hn::Load(d, columns + c * N), m));
+      const V e1 = ExpFlushSubnormal(d, hn::Sub(hn::Load(d, columns + (c + 1) * N), m));
+      if constexpr (kStoreExps) {
+        hn::Store(e0, d, exps + c * N);
+        hn::Store(e1, d, exps + (c + 1) * N);
+      }
+      s0 = hn::Add(s0, e0);
+      s1 = hn::Add(s1, e1);
     }
-    if (c < cols) s0 = hn::Add(s0, ExpFlushSubnormal(d, hn::Sub(hn::Load(d, columns + c * N), m)));
+    if (c < cols) {
+      const V e = ExpFlushSubnormal(d, hn::Sub(hn::Load(d, columns + c * N), m));
+      if constexpr (kStoreExps) hn::Store(e, d, exps + c * N);
+      s0 = hn::Add(s0, e);
+    }
     hn::Store(hn::Add(s0, s1), d, g.sums + b * N);
   }
 }
@@ -580,15 +636,50 @@ HWY_INLINE void StoreBlock(D d, V v, T* HWY_RESTRICT p, std::size_t count) {
   }
 }
 
-// Calls f(first, count, g) for each group of rows at x, after ColumnGroupMaxSum filled g.
-template <class D, class F, class T = hn::TFromD<D>>
+// Writes the block of columns[c * N + j] (c < max(cols, N), the columns from cols on arbitrary)
+// to its rows: element c of row j to y[j * stride + c], for the rows j < count with skip[j]
+// false. Rows are written as whole vectors after a transposition (TransposeBlock) where
+// available: for cols > N the first N and the last N columns, overlapping. `scratch` holds
+// 2 N * N elements.
+template <class D, class T = hn::TFromD<D>>
+HWY_INLINE void StoreColumnsAsRows(D d, const T* columns, std::size_t count, std::size_t cols, T* y,
+                                   std::size_t stride, const bool* skip, T* scratch) {
+  const std::size_t N = hn::Lanes(d);
+  if constexpr (CanTransposeBlocks<D>()) {
+    const T* rows = TransposeBlock(d, columns, scratch, scratch + N * N);
+    for (std::size_t j = 0; j < count; ++j) {
+      if (skip[j]) continue;
+      StoreBlock(d, hn::Load(d, rows + j * N), y + j * stride, cols);
+    }
+    if (cols > N && ScalarColumns(d, cols - N)) {
+      for (std::size_t j = 0; j < count; ++j) {
+        if (skip[j]) continue;
+        for (std::size_t c = N; c < cols; ++c) y[j * stride + c] = columns[c * N + j];
+      }
+    } else if (cols > N) {
+      rows = TransposeBlock(d, columns + (cols - N) * N, scratch, scratch + N * N);
+      for (std::size_t j = 0; j < count; ++j) {
+        if (!skip[j]) hn::StoreU(hn::Load(d, rows + j * N), d, y + j * stride + cols - N);
+      }
+    }
+  } else {
+    for (std::size_t j = 0; j < count; ++j) {
+      if (skip[j]) continue;
+      for (std::size_t c = 0; c < cols; ++c) y[j * stride + c] = columns[c * N + j];
+    }
+  }
+}
+
+// Calls f(first, count, g) for each group of rows at x, after ColumnGroupMaxSum<kStoreExps>
+// filled g.
+template <bool kStoreExps = false, class D, class F, class T = hn::TFromD<D>>
 HWY_INLINE void ForEachColumnGroup(D d, const T* x, std::size_t rows, std::size_t cols,
                                    std::size_t stride, const F& f) {
   const std::size_t group = ColumnGroupSize(d);
   ColumnGroup<D> g;
   for (std::size_t first = 0; first < rows; first += group) {
     const std::size_t count = HWY_MIN(group, rows - first);
-    ColumnGroupMaxSum(d, x + first * stride, count, cols, stride, g);
+    ColumnGroupMaxSum<kStoreExps>(d, x + first * stride, count, cols, stride, g);
     f(first, count, g);
   }
 }
