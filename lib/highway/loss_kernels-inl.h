@@ -332,18 +332,28 @@ HWY_INLINE void SparseColumnGroups(D d, const T* x, const std::int64_t* HWY_REST
   const bool with_grad = grad != nullptr;
   constexpr std::size_t kGroup = ColumnGroup<D>::kBlocks * ColumnGroup<D>::kLanes;
   const auto finish_group = [&](std::size_t first, std::size_t count, ColumnGroup<D>& g) HWY_ATTR {
-    // Per row: x at the label (0 for ignored rows and past the group), the label as T (-1 for
-    // ignored rows: no column matches it), and whether the vector results are replaced.
-    HWY_ALIGN T label_x[kGroup] = {};
-    HWY_ALIGN T label_values[kGroup] = {};
+    // Per row: x at the label (at column 0 for ignored rows, whose lanes are replaced later; 0
+    // past the group) and the label as T (negative for ignored rows: no column matches it).
+    // Which rows are replaced (skip) is only worked out when some are: the per-row checks cost
+    // more than a vector test of the maxima.
+    HWY_ALIGN T label_x[kGroup];
+    HWY_ALIGN T label_values[kGroup];
     bool skip[kGroup];
     bool any_skipped = false;
     for (std::size_t i = 0; i < count; ++i) {
       const std::int64_t label = labels[first + i];
-      if (label >= 0) label_x[i] = x[(first + i) * stride + static_cast<std::size_t>(label)];
-      label_values[i] = label >= 0 ? static_cast<T>(label) : T(-1);
-      skip[i] = label < 0 || !std::isfinite(g.maxima[i]);
-      any_skipped |= skip[i];
+      const std::size_t column = label >= 0 ? static_cast<std::size_t>(label) : 0;
+      label_x[i] = x[(first + i) * stride + column];
+      label_values[i] = static_cast<T>(label);
+      any_skipped |= label < 0;
+    }
+    const std::size_t padded = (count + N - 1) / N * N;
+    for (std::size_t i = count; i < padded; ++i) label_x[i] = label_values[i] = T(0);
+    for (std::size_t i = 0; i < count; i += N) {
+      any_skipped |= !hn::AllTrue(d, hn::IsFinite(hn::Load(d, g.maxima + i)));
+    }
+    for (std::size_t i = 0; i < count && any_skipped; ++i) {
+      skip[i] = labels[first + i] < 0 || !std::isfinite(g.maxima[i]);
     }
     const V half = hn::Set(d, T(0.5));
     const std::size_t block_elements = ColumnGroup<D>::kColumnVectors * N;
@@ -388,7 +398,7 @@ HWY_INLINE void SparseColumnGroups(D d, const T* x, const std::int64_t* HWY_REST
       }
       for (std::size_t c = cols; c < N; ++c) hn::Store(hn::Zero(d), d, columns + c * N);
       StoreColumnsAsRows(d, columns, block_rows, cols, grad + (first + i) * stride, stride,
-                         skip + i, g.scratch);
+                         any_skipped ? skip + i : nullptr, g.scratch);
     }
     if (HWY_LIKELY(!any_skipped)) return;
     for (std::size_t i = 0; i < count; ++i) {
@@ -614,10 +624,10 @@ HWY_INLINE void DenseColumnGroups(D d, const T* x, const T* HWY_RESTRICT targets
   const auto finish_group = [&](std::size_t first, std::size_t count, ColumnGroup<D>& g) HWY_ATTR {
     bool skip[kGroup];
     bool any_skipped = false;
-    for (std::size_t i = 0; i < count; ++i) {
-      skip[i] = !std::isfinite(g.maxima[i]);
-      any_skipped |= skip[i];
+    for (std::size_t i = 0; i < count; i += N) {
+      any_skipped |= !hn::AllTrue(d, hn::IsFinite(hn::Load(d, g.maxima + i)));
     }
+    for (std::size_t i = 0; i < count && any_skipped; ++i) skip[i] = !std::isfinite(g.maxima[i]);
     HWY_ALIGN T target_columns[ColumnGroup<D>::kColumnVectors * ColumnGroup<D>::kLanes];
     const V zero = hn::Zero(d);
     const V half = hn::Set(d, T(0.5));
@@ -662,8 +672,8 @@ HWY_INLINE void DenseColumnGroups(D d, const T* x, const T* HWY_RESTRICT targets
         hn::Store(hn::MulSub(hn::Load(d, exps + c * N), coefficient, target), d, exps + c * N);
       }
       for (std::size_t c = cols; c < N; ++c) hn::Store(zero, d, exps + c * N);
-      StoreColumnsAsRows(d, exps, block_rows, cols, grad + (first + i) * stride, stride, skip + i,
-                         g.scratch);
+      StoreColumnsAsRows(d, exps, block_rows, cols, grad + (first + i) * stride, stride,
+                         any_skipped ? skip + i : nullptr, g.scratch);
     }
     if (HWY_LIKELY(!any_skipped)) return;
     for (std::size_t i = 0; i < count; ++i) {

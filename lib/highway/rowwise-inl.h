@@ -639,9 +639,9 @@ HWY_INLINE void StoreBlock(D d, V v, T* HWY_RESTRICT p, std::size_t count) {
 
 // Writes the block of columns[c * N + j] (c < max(cols, N), the columns from cols on arbitrary)
 // to its rows: element c of row j to y[j * stride + c], for the rows j < count with skip[j]
-// false. Rows are written as whole vectors after a transposition (TransposeBlock) where
-// available: for cols > N the first N and the last N columns, overlapping. `scratch` holds
-// 2 N * N elements.
+// false (skip may be nullptr: no row skipped). Rows are written as whole vectors after a
+// transposition (TransposeBlock) where available: for cols > N the first N and the last N columns,
+// overlapping. `scratch` holds 2 N * N elements.
 template <class D, class T = hn::TFromD<D>>
 HWY_INLINE void StoreColumnsAsRows(D d, const T* columns, std::size_t count, std::size_t cols, T* y,
                                    std::size_t stride, const bool* skip, T* scratch) {
@@ -649,23 +649,24 @@ HWY_INLINE void StoreColumnsAsRows(D d, const T* columns, std::size_t count, std
   if constexpr (CanTransposeBlocks<D>()) {
     const T* rows = TransposeBlock(d, columns, scratch, scratch + N * N);
     for (std::size_t j = 0; j < count; ++j) {
-      if (skip[j]) continue;
+      if (skip != nullptr && skip[j]) continue;
       StoreBlock(d, hn::Load(d, rows + j * N), y + j * stride, cols);
     }
     if (cols > N && ScalarColumns(d, cols - N)) {
       for (std::size_t j = 0; j < count; ++j) {
-        if (skip[j]) continue;
+        if (skip != nullptr && skip[j]) continue;
         for (std::size_t c = N; c < cols; ++c) y[j * stride + c] = columns[c * N + j];
       }
     } else if (cols > N) {
       rows = TransposeBlock(d, columns + (cols - N) * N, scratch, scratch + N * N);
       for (std::size_t j = 0; j < count; ++j) {
-        if (!skip[j]) hn::StoreU(hn::Load(d, rows + j * N), d, y + j * stride + cols - N);
+        if (skip != nullptr && skip[j]) continue;
+        hn::StoreU(hn::Load(d, rows + j * N), d, y + j * stride + cols - N);
       }
     }
   } else {
     for (std::size_t j = 0; j < count; ++j) {
-      if (skip[j]) continue;
+      if (skip != nullptr && skip[j]) continue;
       for (std::size_t c = 0; c < cols; ++c) y[j * stride + c] = columns[c * N + j];
     }
   }
