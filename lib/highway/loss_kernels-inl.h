@@ -317,6 +317,111 @@ HWY_INLINE void SparseShortRows(D d, const T* x, const std::int64_t* labels, con
   }
 }
 
+// Short rows as column groups (rowwise-inl.h): ColumnGroupMaxSum gives the maxima, sums and
+// exponentials of a group of rows, the losses are vector operations over the group (lane j for
+// row j), and so is the gradient, column by column, before a transposition writes its rows.
+// Ignored rows and rows whose maximum is not finite are skipped by those stores and finished one
+// by one afterwards. The whole group is read before anything is written, so grad may be x.
+template <class D, class T = hn::TFromD<D>>
+HWY_INLINE void SparseColumnGroups(D d, const T* x, const std::int64_t* HWY_RESTRICT labels,
+                                   const T* HWY_RESTRICT scale, T smoothing, T keep, T uniform,
+                                   T* HWY_RESTRICT loss, T* grad, std::size_t rows,
+                                   std::size_t cols, std::size_t stride) {
+  using V = hn::VFromD<D>;
+  const std::size_t N = hn::Lanes(d);
+  const bool with_grad = grad != nullptr;
+  constexpr std::size_t kGroup = ColumnGroup<D>::kBlocks * ColumnGroup<D>::kLanes;
+  const auto finish_group = [&](std::size_t first, std::size_t count, ColumnGroup<D>& g) HWY_ATTR {
+    // Per row: x at the label (at column 0 for ignored rows, whose lanes are replaced later; 0
+    // past the group) and the label as T (negative for ignored rows: no column matches it).
+    // Which rows are replaced (skip) is only worked out when some are: the per-row checks cost
+    // more than a vector test of the maxima.
+    HWY_ALIGN T label_x[kGroup];
+    HWY_ALIGN T label_values[kGroup];
+    bool skip[kGroup];
+    bool any_skipped = false;
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::int64_t label = labels[first + i];
+      const std::size_t column = label >= 0 ? static_cast<std::size_t>(label) : 0;
+      label_x[i] = x[(first + i) * stride + column];
+      label_values[i] = static_cast<T>(label);
+      any_skipped |= label < 0;
+    }
+    const std::size_t padded = (count + N - 1) / N * N;
+    for (std::size_t i = count; i < padded; ++i) label_x[i] = label_values[i] = T(0);
+    for (std::size_t i = 0; i < count; i += N) {
+      any_skipped |= !hn::AllTrue(d, hn::IsFinite(hn::Load(d, g.maxima + i)));
+    }
+    for (std::size_t i = 0; i < count && any_skipped; ++i) {
+      skip[i] = labels[first + i] < 0 || !std::isfinite(g.maxima[i]);
+    }
+    const V half = hn::Set(d, T(0.5));
+    const std::size_t block_elements = ColumnGroup<D>::kColumnVectors * N;
+    for (std::size_t i = 0; i < count; i += N) {
+      const std::size_t block_rows = HWY_MIN(N, count - i);
+      // loss = log(sum) + keep (max - x_label) + uniform sum_c (max - x_c), each difference
+      // formed halved as in WeightedDifference; a zero weight drops its term.
+      const V vmax = hn::Load(d, g.maxima + i);
+      const V vsum = hn::Load(d, g.sums + i);
+      const V half_max = hn::Mul(vmax, half);
+      V half_rest = hn::Zero(d);
+      if (keep != 0) {
+        half_rest =
+            hn::Mul(hn::NegMulAdd(hn::Load(d, label_x + i), half, half_max), hn::Set(d, keep));
+      }
+      if (uniform != 0) {
+        const T* columns = g.columns + (i / N) * block_elements;
+        // The weight applied to each term, as in UniformTargetTerms: no partial sum overflows.
+        const V vuniform = hn::Set(d, uniform);
+        for (std::size_t c = 0; c < cols; ++c) {
+          half_rest = hn::MulAdd(hn::NegMulAdd(hn::Load(d, columns + c * N), half, half_max),
+                                 vuniform, half_rest);
+        }
+      }
+      StoreBlock(d, hn::MulAdd(half_rest, hn::Set(d, T(2)), LogFullRange(d, vsum)),
+                 loss + first + i, block_rows);
+      if (!with_grad) continue;
+      // grad = scale e / sum - scale (uniform + keep [c == label]), column by column, in place
+      // of the exponentials; columns past the row (cols < N) are zero.
+      const V vscale = block_rows == N ? hn::LoadU(d, scale + first + i)
+                                       : LoadTail(d, scale + first + i, block_rows, hn::Zero(d));
+      const V coefficient = hn::Div(vscale, vsum);
+      const V other = hn::Mul(vscale, hn::Set(d, uniform));
+      const V at_label = hn::Mul(vscale, hn::Set(d, uniform + keep));
+      const V vlabel = hn::Load(d, label_values + i);
+      T* columns = g.exps + (i / N) * block_elements;
+      for (std::size_t c = 0; c < cols; ++c) {
+        const V target =
+            hn::IfThenElse(hn::Eq(vlabel, hn::Set(d, static_cast<T>(c))), at_label, other);
+        hn::Store(hn::MulSub(hn::Load(d, columns + c * N), coefficient, target), d,
+                  columns + c * N);
+      }
+      for (std::size_t c = cols; c < N; ++c) hn::Store(hn::Zero(d), d, columns + c * N);
+      StoreColumnsAsRows(d, columns, block_rows, cols, grad + (first + i) * stride, stride,
+                         any_skipped ? skip + i : nullptr, g.scratch);
+    }
+    if (HWY_LIKELY(!any_skipped)) return;
+    for (std::size_t i = 0; i < count; ++i) {
+      if (!skip[i]) continue;
+      const std::size_t r = first + i;
+      T* grad_row = with_grad ? grad + r * stride : nullptr;
+      if (labels[r] < 0) {  // ignored
+        loss[r] = 0;
+        if (with_grad) ZeroRow(d, grad_row, cols);
+      } else {
+        SpecialSparseRow(x + r * stride, &labels[r], with_grad ? &scale[r] : nullptr, smoothing,
+                         &loss[r], grad_row, cols);
+      }
+    }
+  };
+  // The exponentials are kept for the gradient only.
+  if (with_grad) {
+    ForEachColumnGroup<true>(d, x, rows, cols, stride, finish_group);
+  } else {
+    ForEachColumnGroup<false>(d, x, rows, cols, stride, finish_group);
+  }
+}
+
 template <class T>
 void SparseSoftmaxCrossEntropyKernel(const T* x, const std::int64_t* HWY_RESTRICT labels,
                                      const T* HWY_RESTRICT scale, T smoothing, T* HWY_RESTRICT loss,
@@ -326,6 +431,11 @@ void SparseSoftmaxCrossEntropyKernel(const T* x, const std::int64_t* HWY_RESTRIC
   const bool with_grad = grad != nullptr;
   const T keep = T(1) - smoothing;  // the label's target weight, 1 - s
   const T uniform = static_cast<T>(static_cast<double>(smoothing) / static_cast<double>(cols));
+  if (UseColumnBlocks(d, cols, stride)) {
+    SparseColumnGroups(d, x, labels, scale, smoothing, keep, uniform, loss, grad, rows, cols,
+                       stride);
+    return;
+  }
   const bool short_rows = IsShortRow(d, cols);
   const std::size_t group = short_rows ? kMaxRowGroup : RowGroupSize<T>(cols);
   // A large gradient is streamed (see StreamsOutput); the exponentials then wait in `scratch`.
@@ -513,6 +623,86 @@ HWY_INLINE void DenseShortRows(D d, const T* x, const T* targets, const T* scale
   }
 }
 
+// Short rows as column groups, as SparseColumnGroups; the targets of each block are transposed
+// like x. Rows whose maximum is not finite run the scalar reference afterwards.
+template <class D, class T = hn::TFromD<D>>
+HWY_INLINE void DenseColumnGroups(D d, const T* x, const T* HWY_RESTRICT targets,
+                                  const T* HWY_RESTRICT scale, T smoothing, T keep, T uniform,
+                                  T* HWY_RESTRICT loss, T* grad, std::size_t rows, std::size_t cols,
+                                  std::size_t stride) {
+  using V = hn::VFromD<D>;
+  const std::size_t N = hn::Lanes(d);
+  const bool with_grad = grad != nullptr;
+  constexpr std::size_t kGroup = ColumnGroup<D>::kBlocks * ColumnGroup<D>::kLanes;
+  const auto finish_group = [&](std::size_t first, std::size_t count, ColumnGroup<D>& g) HWY_ATTR {
+    bool skip[kGroup];
+    bool any_skipped = false;
+    for (std::size_t i = 0; i < count; i += N) {
+      any_skipped |= !hn::AllTrue(d, hn::IsFinite(hn::Load(d, g.maxima + i)));
+    }
+    for (std::size_t i = 0; i < count && any_skipped; ++i) skip[i] = !std::isfinite(g.maxima[i]);
+    HWY_ALIGN T target_columns[ColumnGroup<D>::kColumnVectors * ColumnGroup<D>::kLanes];
+    const V zero = hn::Zero(d);
+    const V half = hn::Set(d, T(0.5));
+    const V vkeep = hn::Set(d, keep);
+    const V vuniform = hn::Set(d, uniform);
+    const std::size_t block_elements = ColumnGroup<D>::kColumnVectors * N;
+    for (std::size_t i = 0; i < count; i += N) {
+      const std::size_t block_rows = HWY_MIN(N, count - i);
+      LoadColumns(d, targets + (first + i) * stride, block_rows, cols, stride, g.scratch,
+                  target_columns);
+      // loss = T log(sum) + sum_c t'_c (max - x_c), T = sum_c t'_c, the differences halved as in
+      // DenseTargetTerms, a zero weight dropping its term; T log(sum) is 0 for T = 0 (unless the
+      // sum is NaN).
+      const V vmax = hn::Load(d, g.maxima + i);
+      const V vsum = hn::Load(d, g.sums + i);
+      const V half_max = hn::Mul(vmax, half);
+      const T* columns = g.columns + (i / N) * block_elements;
+      V target_sum = zero, weighted = zero;
+      for (std::size_t c = 0; c < cols; ++c) {
+        const V smoothed = hn::MulAdd(hn::Load(d, target_columns + c * N), vkeep, vuniform);
+        target_sum = hn::Add(target_sum, smoothed);
+        const V half_difference = hn::MulSub(hn::Load(d, columns + c * N), half, half_max);
+        weighted = hn::Add(weighted, hn::IfThenZeroElse(hn::Eq(smoothed, zero),
+                                                        hn::Mul(smoothed, half_difference)));
+      }
+      const V log_sum = LogFullRange(d, vsum);
+      const V log_term =
+          hn::IfThenZeroElse(hn::And(hn::Eq(target_sum, zero), hn::Not(hn::IsNaN(log_sum))),
+                             hn::Mul(target_sum, log_sum));
+      StoreBlock(d, hn::NegMulAdd(weighted, hn::Set(d, T(2)), log_term), loss + first + i,
+                 block_rows);
+      if (!with_grad) continue;
+      // grad = scale (T e / sum - t'), column by column in place of the exponentials.
+      const V vscale = block_rows == N ? hn::LoadU(d, scale + first + i)
+                                       : LoadTail(d, scale + first + i, block_rows, zero);
+      const V coefficient = hn::Div(hn::Mul(vscale, target_sum), vsum);
+      const V keep_scale = hn::Mul(vscale, vkeep);
+      const V uniform_scale = hn::Mul(vscale, vuniform);
+      T* exps = g.exps + (i / N) * block_elements;
+      for (std::size_t c = 0; c < cols; ++c) {
+        const V target = hn::MulAdd(hn::Load(d, target_columns + c * N), keep_scale, uniform_scale);
+        hn::Store(hn::MulSub(hn::Load(d, exps + c * N), coefficient, target), d, exps + c * N);
+      }
+      for (std::size_t c = cols; c < N; ++c) hn::Store(zero, d, exps + c * N);
+      StoreColumnsAsRows(d, exps, block_rows, cols, grad + (first + i) * stride, stride,
+                         any_skipped ? skip + i : nullptr, g.scratch);
+    }
+    if (HWY_LIKELY(!any_skipped)) return;
+    for (std::size_t i = 0; i < count; ++i) {
+      if (!skip[i]) continue;
+      const std::size_t r = first + i;
+      SpecialDenseRow(x + r * stride, targets + r * stride, with_grad ? &scale[r] : nullptr,
+                      smoothing, &loss[r], with_grad ? grad + r * stride : nullptr, cols);
+    }
+  };
+  if (with_grad) {
+    ForEachColumnGroup<true>(d, x, rows, cols, stride, finish_group);
+  } else {
+    ForEachColumnGroup<false>(d, x, rows, cols, stride, finish_group);
+  }
+}
+
 template <class T>
 void SoftmaxCrossEntropyKernel(const T* x, const T* targets, const T* HWY_RESTRICT scale,
                                T smoothing, T* HWY_RESTRICT loss, T* grad, std::size_t rows,
@@ -521,6 +711,11 @@ void SoftmaxCrossEntropyKernel(const T* x, const T* targets, const T* HWY_RESTRI
   const bool with_grad = grad != nullptr;
   const T keep = T(1) - smoothing;
   const T uniform = static_cast<T>(static_cast<double>(smoothing) / static_cast<double>(cols));
+  if (UseColumnBlocks(d, cols, stride)) {
+    DenseColumnGroups(d, x, targets, scale, smoothing, keep, uniform, loss, grad, rows, cols,
+                      stride);
+    return;
+  }
   const bool short_rows = IsShortRow(d, cols);
   const std::size_t group = short_rows ? kMaxRowGroup : RowGroupSize<T>(cols);
   const bool stream = with_grad && !short_rows && StreamsOutput<T>(rows, cols, stride);

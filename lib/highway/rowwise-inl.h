@@ -485,6 +485,331 @@ HWY_INLINE void ShortRowSoftmax(D d, const T* x, T* y, std::size_t cols) {
   StoreShortRow(d, hn::Mul(e0, inverse), hn::Mul(e1, inverse), y, cols);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Blocks of short rows read as columns
+//
+// A block of Lanes(d) short rows is read column by column: lane j of column c is element c of
+// row j. The maximum and the sum of exponentials are then vertical operations whose lane j
+// belongs to row j: no cross-lane reduction per row, no padding lanes in the exponentials (a row
+// of 10 floats takes 10 lanes of exp, where two overlapping 8-lane vectors take 16), and the
+// logarithm or division that follows is one vector operation for the whole block.
+//
+// Each block is one long chain of dependent steps (transposition, max, exp, sum, log), too long
+// for the out-of-order window to overlap with the next block's when blocks run one after the
+// other. A group of blocks (kColumnGroupRows rows) is therefore processed step by step: all
+// transpositions, then all maxima, then all sums, so that consecutive independent blocks meet
+// in the window (at 32x10 on AVX2 as fast as two blocks side by side for LogSumExp, about 10%
+// faster for LogSoftmax, and simpler for the losses, which need more per-row state).
+//
+// Lanes past the end of a block (count < Lanes(d) rows) repeat its last row; they are computed
+// and never stored.
+
+// The widest row read as columns (its columns are kept in L1 for the passes of the group), and
+// the rows of a group of blocks: 4 KiB of columns for float.
+constexpr std::size_t kMaxColumnCols = 32;
+constexpr std::size_t kColumnGroupRows = 32;
+
+// Whether rows of `cols` elements at `stride` are computed as column blocks: at most two vectors
+// and kMaxColumnCols, and the gather offsets (row j of a block at j * stride) fit the signed
+// lane type of the gather indices.
+template <class D>
+HWY_INLINE bool UseColumnBlocks(D d, std::size_t cols, std::size_t stride) {
+  using TI = hwy::MakeSigned<hn::TFromD<D>>;
+  const std::size_t N = hn::Lanes(d);
+  return cols <= HWY_MIN(2 * N, kMaxColumnCols) &&
+         stride <= static_cast<std::size_t>(std::numeric_limits<TI>::max()) / N;
+}
+
+// The gather offsets of a block of `count` (1 <= count <= Lanes(d)) rows: j * stride, with the
+// lanes past the block repeating its last row.
+template <class D, class DI = hn::RebindToSigned<D>>
+HWY_INLINE hn::VFromD<DI> BlockRowOffsets(D d, std::size_t count, std::size_t stride) {
+  using TI = hn::TFromD<DI>;
+  const DI di;
+  HWY_ALIGN TI offsets[hn::MaxLanes(di)];
+  for (std::size_t j = 0; j < hn::Lanes(d); ++j) {
+    offsets[j] = static_cast<TI>(HWY_MIN(j, count - 1) * stride);
+  }
+  return hn::Load(di, offsets);
+}
+
+// The widest vectors whose blocks are transposed (TransposeBlock); wider ones (SVE at 512 bits
+// and more) gather every column instead of needing Lanes(d)^2 elements of scratch.
+constexpr std::size_t kMaxTransposeLanes = 16;
+
+// Whether TransposeBlock is available for D (more than one lane, at most kMaxTransposeLanes).
+template <class D>
+constexpr bool CanTransposeBlocks() {
+#if HWY_TARGET == HWY_SCALAR
+  return false;
+#else
+  return hn::MaxLanes(D()) <= kMaxTransposeLanes;
+#endif
+}
+
+// Transposes the N x N block (N = Lanes(d)) whose vector i is src[i * N, (i + 1) * N): log2(N)
+// rounds of ConcatEven/ConcatOdd over pairs of vectors, each of which moves one bit of the row
+// index into the lane index. The rounds alternate between a and b (N * N elements each; src may
+// be either); returns the one that holds the result. On AVX2 the 24 shuffles of a block of 8
+// rows take about half as long as 8 gathers.
+template <class D, class T = hn::TFromD<D>>
+HWY_INLINE T* TransposeBlock(D d, const T* src, T* HWY_RESTRICT a, T* HWY_RESTRICT b) {
+  T* dst = a;
+#if HWY_TARGET != HWY_SCALAR
+  if constexpr (CanTransposeBlocks<D>()) {
+    const std::size_t N = hn::Lanes(d);
+    for (std::size_t n = N; n > 1; n /= 2) {
+      for (std::size_t i = 0; i < N / 2; ++i) {
+        const auto lo = hn::Load(d, src + 2 * i * N);
+        const auto hi = hn::Load(d, src + (2 * i + 1) * N);
+        hn::Store(hn::ConcatEven(d, hi, lo), d, dst + i * N);
+        hn::Store(hn::ConcatOdd(d, hi, lo), d, dst + (i + N / 2) * N);
+      }
+      src = dst;
+      dst = dst == a ? b : a;
+    }
+  }
+#else
+  (void)d;
+  (void)b;
+#endif
+  return const_cast<T*>(src);
+}
+
+// Whether the `extra` columns of a block past the transposed ones are cheaper moved element by
+// element than by gathers (loading) or by a second transposition (storing): a few of them are
+// (on AVX2, 2 columns of 8 rows: 16 scalar loads and stores against 2 gathers of about 8 cycles
+// each, or 48 shuffles).
+template <class D>
+HWY_INLINE bool ScalarColumns(D d, std::size_t extra) {
+  return CanTransposeBlocks<D>() && 2 * extra <= hn::Lanes(d);
+}
+
+// columns[c * N + j] = element c of row min(j, count - 1) of the block at x, for c < cols
+// (1 <= count <= N = Lanes(d)). The first min(cols, N) columns are a transposition of the rows
+// (TransposeBlock), columns from N on are gathered. `scratch` holds 2 N * N elements; `columns`
+// at least max(cols, N) * N.
+template <class D, class T = hn::TFromD<D>>
+HWY_INLINE void LoadColumns(D d, const T* HWY_RESTRICT x, std::size_t count, std::size_t cols,
+                            std::size_t stride, [[maybe_unused]] T* HWY_RESTRICT scratch,
+                            T* HWY_RESTRICT columns) {
+  const std::size_t N = hn::Lanes(d);
+  std::size_t c = 0;
+  if constexpr (CanTransposeBlocks<D>()) {
+    for (std::size_t j = 0; j < N; ++j) {
+      const T* row = x + HWY_MIN(j, count - 1) * stride;
+      hn::Store(cols >= N ? hn::LoadU(d, row) : LoadTail(d, row, cols, hn::Zero(d)), d,
+                scratch + j * N);
+    }
+    // The rounds end in their first buffer when there is an odd number of them.
+    std::size_t rounds = 0;
+    for (std::size_t n = N; n > 1; n /= 2) ++rounds;
+    T* other = scratch + N * N;
+    const T* transposed = rounds % 2 == 1 ? TransposeBlock(d, scratch, columns, other)
+                                          : TransposeBlock(d, scratch, other, columns);
+    if (transposed != columns) {  // N = 1
+      hn::Store(hn::Load(d, transposed), d, columns);
+    }
+    c = N;
+  }
+  if (c < cols && ScalarColumns(d, cols - c)) {
+    for (; c < cols; ++c) {
+      for (std::size_t j = 0; j < N; ++j)
+        columns[c * N + j] = x[HWY_MIN(j, count - 1) * stride + c];
+    }
+  }
+  if (c < cols) {
+    const auto offsets = BlockRowOffsets(d, count, stride);
+    for (; c < cols; ++c) hn::Store(hn::GatherIndex(d, x + c, offsets), d, columns + c * N);
+  }
+}
+
+// The columns, maxima and sums of exponentials of a group of blocks of rows.
+template <class D>
+struct ColumnGroup {
+  using T = hn::TFromD<D>;
+  static constexpr std::size_t kLanes = hn::MaxLanes(D());
+  static constexpr std::size_t kBlocks = HWY_MAX(std::size_t{1}, kColumnGroupRows / kLanes);
+  static constexpr std::size_t kColumnVectors = HWY_MAX(kMaxColumnCols, kMaxTransposeLanes);
+
+  HWY_ALIGN T columns[kBlocks * kColumnVectors * kLanes];
+  HWY_ALIGN T scratch[2 * HWY_MIN(kLanes, kMaxTransposeLanes) * kLanes];
+  // With ColumnGroupMaxSum<true>: exp(x - m), laid out as the columns.
+  HWY_ALIGN T exps[kBlocks * kColumnVectors * kLanes];
+  // Lane j of block b at [b * N + j]: the maximum m of its row and the sum of exp(x - m).
+  HWY_ALIGN T maxima[kBlocks * kLanes];
+  HWY_ALIGN T sums[kBlocks * kLanes];
+};
+
+// The rows per group for D.
+template <class D>
+HWY_INLINE std::size_t ColumnGroupSize(D d) {
+  return ColumnGroup<D>::kBlocks * hn::Lanes(d);
+}
+
+// Fills g's maxima and sums for the `count` (<= ColumnGroupSize) rows at x. A NaN in a row makes
+// its sum NaN (x86's max may drop it from the maximum, the exponential does not), as does an
+// infinite maximum (inf - inf).
+template <bool kStoreExps, class D, class T = hn::TFromD<D>>
+HWY_INLINE void ColumnGroupMaxSum(D d, const T* HWY_RESTRICT x, std::size_t count, std::size_t cols,
+                                  std::size_t stride, ColumnGroup<D>& g) {
+  using V = hn::VFromD<D>;
+  const std::size_t N = hn::Lanes(d);
+  const std::size_t blocks = (count + N - 1) / N;
+  const std::size_t block_elements = ColumnGroup<D>::kColumnVectors * N;
+  for (std::size_t b = 0; b < blocks; ++b) {
+    LoadColumns(d, x + b * N * stride, HWY_MIN(N, count - b * N), cols, stride, g.scratch,
+                g.columns + b * block_elements);
+  }
+  for (std::size_t b = 0; b < blocks; ++b) {
+    const T* columns = g.columns + b * block_elements;
+    V m = hn::Load(d, columns);
+    for (std::size_t c = 1; c < cols; ++c) m = hn::Max(m, hn::Load(d, columns + c * N));
+    hn::Store(m, d, g.maxima + b * N);
+  }
+  for (std::size_t b = 0; b < blocks; ++b) {
+    const T* columns = g.columns + b * block_elements;
+    const V m = hn::Load(d, g.maxima + b * N);
+    // Two accumulators halve the chain of additions.
+    V s0 = hn::Zero(d), s1 = hn::Zero(d);
+    T* exps = g.exps + b * block_elements;
+    std::size_t c = 0;
+    for (; c + 2 <= cols; c += 2) {
+      const V e0 = ExpFlushSubnormal(d, hn::Sub(hn::Load(d, columns + c * N), m));
+      const V e1 = ExpFlushSubnormal(d, hn::Sub(hn::Load(d, columns + (c + 1) * N), m));
+      if constexpr (kStoreExps) {
+        hn::Store(e0, d, exps + c * N);
+        hn::Store(e1, d, exps + (c + 1) * N);
+      }
+      s0 = hn::Add(s0, e0);
+      s1 = hn::Add(s1, e1);
+    }
+    if (c < cols) {
+      const V e = ExpFlushSubnormal(d, hn::Sub(hn::Load(d, columns + c * N), m));
+      if constexpr (kStoreExps) hn::Store(e, d, exps + c * N);
+      s0 = hn::Add(s0, e);
+    }
+    hn::Store(hn::Add(s0, s1), d, g.sums + b * N);
+  }
+}
+
+// Stores the first count (1 <= count <= Lanes(d)) lanes of v.
+template <class D, class V = hn::VFromD<D>, class T = hn::TFromD<D>>
+HWY_INLINE void StoreBlock(D d, V v, T* HWY_RESTRICT p, std::size_t count) {
+  if (count >= hn::Lanes(d)) {
+    hn::StoreU(v, d, p);
+  } else {
+    StoreTail(d, v, p, count);
+  }
+}
+
+// Writes the block of columns[c * N + j] (c < max(cols, N), the columns from cols on arbitrary)
+// to its rows: element c of row j to y[j * stride + c], for the rows j < count with skip[j]
+// false (skip may be nullptr: no row skipped). Rows are written as whole vectors after a
+// transposition (TransposeBlock) where available: for cols > N the first N and the last N columns,
+// overlapping. `scratch` holds 2 N * N elements.
+template <class D, class T = hn::TFromD<D>>
+HWY_INLINE void StoreColumnsAsRows(D d, const T* columns, std::size_t count, std::size_t cols, T* y,
+                                   std::size_t stride, const bool* skip, T* scratch) {
+  const std::size_t N = hn::Lanes(d);
+  if constexpr (CanTransposeBlocks<D>()) {
+    const T* rows = TransposeBlock(d, columns, scratch, scratch + N * N);
+    for (std::size_t j = 0; j < count; ++j) {
+      if (skip != nullptr && skip[j]) continue;
+      StoreBlock(d, hn::Load(d, rows + j * N), y + j * stride, cols);
+    }
+    if (cols > N && ScalarColumns(d, cols - N)) {
+      for (std::size_t j = 0; j < count; ++j) {
+        if (skip != nullptr && skip[j]) continue;
+        for (std::size_t c = N; c < cols; ++c) y[j * stride + c] = columns[c * N + j];
+      }
+    } else if (cols > N) {
+      rows = TransposeBlock(d, columns + (cols - N) * N, scratch, scratch + N * N);
+      for (std::size_t j = 0; j < count; ++j) {
+        if (skip != nullptr && skip[j]) continue;
+        hn::StoreU(hn::Load(d, rows + j * N), d, y + j * stride + cols - N);
+      }
+    }
+  } else {
+    for (std::size_t j = 0; j < count; ++j) {
+      if (skip != nullptr && skip[j]) continue;
+      for (std::size_t c = 0; c < cols; ++c) y[j * stride + c] = columns[c * N + j];
+    }
+  }
+}
+
+// Calls f(first, count, g) for each group of rows at x, after ColumnGroupMaxSum<kStoreExps>
+// filled g.
+template <bool kStoreExps = false, class D, class F, class T = hn::TFromD<D>>
+HWY_INLINE void ForEachColumnGroup(D d, const T* x, std::size_t rows, std::size_t cols,
+                                   std::size_t stride, const F& f) {
+  const std::size_t group = ColumnGroupSize(d);
+  ColumnGroup<D> g;
+  for (std::size_t first = 0; first < rows; first += group) {
+    const std::size_t count = HWY_MIN(group, rows - first);
+    ColumnGroupMaxSum<kStoreExps>(d, x + first * stride, count, cols, stride, g);
+    f(first, count, g);
+  }
+}
+
+template <class D, class T = hn::TFromD<D>>
+HWY_INLINE void LogSumExpColumnBlocks(D d, const T* HWY_RESTRICT x, T* HWY_RESTRICT out,
+                                      std::size_t rows, std::size_t cols, std::size_t stride) {
+  const std::size_t N = hn::Lanes(d);
+  ForEachColumnGroup(
+      d, x, rows, cols, stride,
+      [&](std::size_t first, std::size_t count, ColumnGroup<D>& g) HWY_ATTR {
+        bool infinite = false;
+        for (std::size_t i = 0; i < count; i += N) {
+          // max + log(sum) in T: for cols <= kMaxColumnCols, log(sum) <= log(32), and the
+          // logarithm's 2 ulp are below 5e-7. An infinite maximum is the result itself.
+          const auto m = hn::Load(d, g.maxima + i);
+          const auto is_inf = hn::IsInf(m);
+          infinite |= !hn::AllFalse(d, is_inf);
+          StoreBlock(
+              d, hn::IfThenElse(is_inf, m, hn::Add(m, LogFullRange(d, hn::Load(d, g.sums + i)))),
+              out + first + i, count - i);
+        }
+        if (HWY_UNLIKELY(infinite)) {
+          // All -inf gives -inf, any +inf gives +inf, unless a NaN is present (x86's max skips it).
+          for (std::size_t i = 0; i < count; ++i) {
+            if (std::isinf(g.maxima[i]) && RowHasNaN(x + (first + i) * stride, cols)) {
+              out[first + i] = std::numeric_limits<T>::quiet_NaN();
+            }
+          }
+        }
+      });
+}
+
+// y may be x: each row is read (by the column pass, then again here) before it is written.
+template <class D, class T = hn::TFromD<D>>
+HWY_INLINE void LogSoftmaxColumnBlocks(D d, const T* x, T* y, std::size_t rows, std::size_t cols,
+                                       std::size_t stride) {
+  const std::size_t N = hn::Lanes(d);
+  ForEachColumnGroup(d, x, rows, cols, stride,
+                     [&](std::size_t first, std::size_t count, ColumnGroup<D>& g) HWY_ATTR {
+                       for (std::size_t i = 0; i < count; i += N) {
+                         hn::Store(LogFullRange(d, hn::Load(d, g.sums + i)), d, g.sums + i);
+                       }
+                       for (std::size_t i = 0; i < count; ++i) {
+                         const std::size_t offset = (first + i) * stride;
+                         const auto m = hn::Set(d, g.maxima[i]);
+                         const auto log_sum = hn::Set(d, g.sums[i]);
+                         // (x - max) - log(sum), as in LogSoftmaxKernel; for cols >= N two
+                         // overlapping vectors.
+                         if (cols >= N) {
+                           const auto v0 = hn::LoadU(d, x + offset);
+                           const auto v1 = hn::LoadU(d, x + offset + cols - N);
+                           hn::StoreU(hn::Sub(hn::Sub(v0, m), log_sum), d, y + offset);
+                           hn::StoreU(hn::Sub(hn::Sub(v1, m), log_sum), d, y + offset + cols - N);
+                         } else {
+                           const auto v = LoadTail(d, x + offset, cols, m);
+                           StoreTail(d, hn::Sub(hn::Sub(v, m), log_sum), y + offset, cols);
+                         }
+                       }
+                     });
+}
+
 // The row after row r, or nullptr for the last row.
 template <class T>
 HWY_INLINE const T* NextRow(const T* x, std::size_t r, std::size_t rows, std::size_t stride) {
@@ -523,6 +848,10 @@ template <class T>
 void LogSumExpKernel(const T* HWY_RESTRICT x, T* HWY_RESTRICT out, std::size_t rows,
                      std::size_t cols, std::size_t stride) {
   const hn::ScalableTag<T> d;
+  if (UseColumnBlocks(d, cols, stride)) {
+    LogSumExpColumnBlocks(d, x, out, rows, cols, stride);
+    return;
+  }
   const std::size_t group = RowGroupSize<T>(cols);
   RowGroupValues log_sums;
   T maxima[kMaxRowGroup];
@@ -588,6 +917,10 @@ void SoftmaxKernel(const T* x, T* y, std::size_t rows, std::size_t cols, std::si
 template <class T>
 void LogSoftmaxKernel(const T* x, T* y, std::size_t rows, std::size_t cols, std::size_t stride) {
   const hn::ScalableTag<T> d;
+  if (UseColumnBlocks(d, cols, stride)) {
+    LogSoftmaxColumnBlocks(d, x, y, rows, cols, stride);
+    return;
+  }
   const std::size_t group = RowGroupSize<T>(cols);
   const bool stream = StreamsOutput<T>(rows, cols, stride);
   RowGroupValues log_sums;
