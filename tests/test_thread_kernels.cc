@@ -12,6 +12,8 @@
 #include "lib/threads/thread_pool.h"
 #include "test_support.h"
 
+std::size_t autodiff_test_allocations();  // allocation_counter.cc counts operator new
+
 namespace simdiff_test {
 namespace {
 
@@ -297,6 +299,40 @@ BOOST_AUTO_TEST_CASE(training_does_not_depend_on_the_thread_count) {
         std::memcmp(one.first.data(), many.first.data(), one.first.size() * sizeof(float)) == 0,
         "weights after training on " << threads << " threads differ from 1 thread");
   }
+}
+
+// Split calls keep the promise of a warm training step: no heap allocation (the pool's loop lives
+// on the caller's stack, the tasks are passed by reference).
+BOOST_AUTO_TEST_CASE(warm_split_calls_do_not_allocate) {
+  const simdiff::ScopedNumThreads scoped(2);
+  constexpr std::size_t kRows = 333, kFeatures = 300, kClasses = 110;
+  const std::vector<float> x =
+      random_uniform<float>(-1, 1, kRows * kFeatures, seed_of("train_x", kRows));
+  std::vector<float> y(kRows);
+  for (std::size_t r = 0; r < kRows; ++r) y[r] = static_cast<float>(r * 13 % kClasses);
+  simdiff::Sequential model(
+      {simdiff::Dense{.units = 256, .activation = "relu", .input_dim = kFeatures},
+       simdiff::Dense{.units = kClasses, .activation = "softmax"}},
+      7);
+  model.compile({.optimizer = simdiff::Adam{}, .loss = "sparse_categorical_crossentropy"});
+  const MatrixShape shape{kRows, kClasses, kClasses};
+  const std::vector<float> logits = random_uniform<float>(-5, 5, kRows * kClasses, 3);
+  std::vector<float> out(logits.size()), v(100000, 0.5f), g(100000, 0.25f);
+  const simdiff::Loss loss(simdiff::SparseCategoricalCrossentropy{.from_logits = true});
+  simdiff::Optimizer adam(simdiff::Adam{});
+  const auto step = [&] {
+    static_cast<void>(model.train_on_batch(x, y, kRows));
+    simdiff::softmax(std::span<const float>(logits), shape, std::span<float>(out));
+    static_cast<void>(loss.value_and_grad({.y_true = y, .y_pred = logits, .shape = shape}, out));
+    simdiff::exp(std::span<const float>(logits), std::span<float>(out));
+    adam.apply(v, g);
+  };
+  step();  // warm: workers started, workspaces and slots allocated
+  const std::size_t loops = simdiff::detail::pool_loop_count();
+  const std::size_t before = autodiff_test_allocations();
+  step();
+  BOOST_TEST(autodiff_test_allocations() - before == 0u);
+  BOOST_TEST(simdiff::detail::pool_loop_count() > loops);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
