@@ -3,7 +3,9 @@
 // this CPU runs. Models: 64-32-10 at batch 32 (the digits classifier) and 784-256-10 at batch 128
 // (MNIST-sized), relu hidden layers, softmax + sparse categorical cross-entropy, Adam.
 //
-// Names: TrainStep/<backend>:<target>/<layers>x<batch>. Compare ratios within one run:
+// Names: TrainStep/<backend>:<target>/<layers>x<batch>, and .../threads:<n> for the best Highway
+// target on 1 and 2 threads (real time; --benchmark_filter=threads runs only those). Compare
+// ratios within one run:
 //
 //   simdiff_train_bench --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true
 //                       --benchmark_report_aggregates_only=true --benchmark_min_time=0.2
@@ -37,8 +39,9 @@ struct ModelShape {
 };
 
 void train_step(benchmark::State& state, simdiff::Backend backend, const std::string& target,
-                const ModelShape& shape) {
+                const ModelShape& shape, std::size_t threads = 1) {
   const simdiff::ScopedBackend selected(backend, target);
+  const simdiff::ScopedNumThreads thread_count(threads);
   simdiff::Sequential model(1);
   for (std::size_t l = 1; l < shape.layers.size(); ++l) {
     const bool last = l + 1 == shape.layers.size();
@@ -123,6 +126,19 @@ int main(int argc, char** argv) {
             })
             ->Unit(benchmark::kMicrosecond);
       }
+    }
+    // The same step on the best Highway target on 1 and 2 threads (ScopedNumThreads), timed in
+    // wall-clock time: the workers' CPU time is not the calling thread's.
+    const std::string best = simdiff::supported_targets(simdiff::Backend::highway).front();
+    for (const std::size_t threads : {1, 2}) {
+      benchmark::RegisterBenchmark(
+          ("TrainStep/highway:" + best + "/" + name + "/threads:" + std::to_string(threads))
+              .c_str(),
+          [best, threads, shape = shape](benchmark::State& state) {
+            train_step(state, simdiff::Backend::highway, best, shape, threads);
+          })
+          ->Unit(benchmark::kMicrosecond)
+          ->UseRealTime();
     }
   }
   benchmark::Initialize(&argc, argv);

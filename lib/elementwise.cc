@@ -1,4 +1,5 @@
-// Public element-wise functions: argument checks, then one call into the selected kernel table.
+// Public element-wise functions: argument checks, then calls into the selected kernel table, on
+// contiguous ranges of elements split over threads above a size threshold (lib/threads/chunks.h).
 #include "simdiff/elementwise.h"
 
 #include <stdexcept>
@@ -6,6 +7,7 @@
 
 #include "argument_checks.h"
 #include "kernel_table.h"
+#include "lib/threads/chunks.h"
 
 namespace simdiff {
 namespace {
@@ -20,7 +22,10 @@ void elementwise(const char* function, std::span<const T> x, std::span<T> y,
   }
   detail::check_overlap(function, "y", y, y.size(), "x", x, x.size(),
                         detail::Aliasing::in_place_allowed);
-  if (!x.empty()) kernel(x.data(), y.data(), x.size());
+  detail::parallel_elements(x.size(), sizeof(T), detail::kElementwiseSplit,
+                            [&](std::size_t begin, std::size_t end) {
+                              kernel(x.data() + begin, y.data() + begin, end - begin);
+                            });
 }
 
 }  // namespace

@@ -1,8 +1,10 @@
-// Public row-wise primitives: argument checks, then one call into the selected kernel table.
+// Public row-wise primitives: argument checks, then calls into the selected kernel table, on
+// contiguous ranges of rows split over threads above a size threshold (lib/threads/chunks.h).
 #include "simdiff/rowwise.h"
 
 #include "argument_checks.h"
 #include "kernel_table.h"
+#include "lib/threads/chunks.h"
 
 namespace simdiff {
 namespace {
@@ -30,7 +32,12 @@ void per_row(const char* function, std::span<const T> x, MatrixShape shape, std:
   check_size(function, "x", x.size(), extent);
   check_size(function, "out", out.size(), shape.rows);
   check_overlap(function, "out", out, shape.rows, "x", x, extent, Aliasing::disjoint_only);
-  if (shape.rows > 0) kernel(x.data(), out.data(), shape.rows, shape.cols, stride);
+  const T* xs = x.data();
+  Out* outs = out.data();
+  detail::parallel_rows(
+      shape.rows, shape.cols, detail::kRowwiseSplit, [&](std::size_t begin, std::size_t end) {
+        kernel(xs + begin * stride, outs + begin, end - begin, shape.cols, stride);
+      });
 }
 
 template <class T>
@@ -40,7 +47,13 @@ void matrix_to_matrix(const char* function, std::span<const T> x, MatrixShape sh
   check_size(function, "x", x.size(), extent);
   check_size(function, "y", y.size(), extent);
   check_overlap(function, "y", y, extent, "x", x, extent, Aliasing::in_place_allowed);
-  if (shape.rows > 0) kernel(x.data(), y.data(), shape.rows, shape.cols, stride);
+  const T* xs = x.data();
+  T* ys = y.data();
+  detail::parallel_rows(shape.rows, shape.cols, detail::kRowwiseSplit,
+                        [&](std::size_t begin, std::size_t end) {
+                          const std::size_t offset = begin * stride;
+                          kernel(xs + offset, ys + offset, end - begin, shape.cols, stride);
+                        });
 }
 
 template <class T>
@@ -53,7 +66,14 @@ void backward(const char* function, const char* a_name, std::span<const T> a, st
   check_size(function, "dx", dx.size(), extent);
   check_overlap(function, "dx", dx, extent, a_name, a, extent, Aliasing::in_place_allowed);
   check_overlap(function, "dx", dx, extent, "dy", dy, extent, Aliasing::in_place_allowed);
-  if (shape.rows > 0) kernel(a.data(), dy.data(), dx.data(), shape.rows, shape.cols, stride);
+  const T* as = a.data();
+  const T* dys = dy.data();
+  T* dxs = dx.data();
+  detail::parallel_rows(
+      shape.rows, shape.cols, detail::kRowwiseSplit, [&](std::size_t begin, std::size_t end) {
+        const std::size_t offset = begin * stride;
+        kernel(as + offset, dys + offset, dxs + offset, end - begin, shape.cols, stride);
+      });
 }
 
 template <class T>
@@ -69,9 +89,13 @@ void logsumexp_backward_impl(std::span<const T> x, std::span<const T> lse, std::
   // lse and dlse are read row by row while dx is written: they must not share its memory.
   check_overlap(kFunction, "dx", dx, extent, "lse", lse, shape.rows, Aliasing::disjoint_only);
   check_overlap(kFunction, "dx", dx, extent, "dlse", dlse, shape.rows, Aliasing::disjoint_only);
-  if (shape.rows == 0) return;
-  active_kernels().of<T>().logsumexp_backward(x.data(), lse.data(), dlse.data(), dx.data(),
-                                              shape.rows, shape.cols, stride);
+  const auto kernel = active_kernels().of<T>().logsumexp_backward;
+  detail::parallel_rows(shape.rows, shape.cols, detail::kRowwiseSplit,
+                        [&](std::size_t begin, std::size_t end) {
+                          const std::size_t offset = begin * stride;
+                          kernel(x.data() + offset, lse.data() + begin, dlse.data() + begin,
+                                 dx.data() + offset, end - begin, shape.cols, stride);
+                        });
 }
 
 }  // namespace

@@ -2,11 +2,12 @@
 # Every check the project passes, in order, stopping at the first failure:
 #   1. dependencies  scripts/install_dependencies.sh --aarch64
 #   2. release       configure, build and ctest the `release` preset (g++ 12)
-#   3. sanitize      the same under AddressSanitizer + UndefinedBehaviorSanitizer
-#   4. consumer      install `release` to a temporary prefix; build and run tests/consumer, a
+#   3. tsan          the thread tests (simdiff_thread_tests only) under ThreadSanitizer
+#   4. sanitize      build and ctest under AddressSanitizer + UndefinedBehaviorSanitizer
+#   5. consumer      install `release` to a temporary prefix; build and run tests/consumer, a
 #                    separate project that uses find_package(simdiff)
-#   5. clang         build and ctest the `clang` preset (clang++ 14, warnings are errors)
-#   6. aarch64       cross build, then ctest under qemu-aarch64 as a Cortex-A53 (NEON) and as
+#   6. clang         build and ctest the `clang` preset (clang++ 14, warnings are errors)
+#   7. aarch64       cross build, then ctest under qemu-aarch64 as a Cortex-A53 (NEON) and as
 #                    the `max` CPU (SVE2); the installed package is checked there too
 # Run as root on Debian 12, from anywhere inside the repository. JOBS sets the build and test
 # parallelism (default: the number of cores).
@@ -76,6 +77,11 @@ cmake --preset release
 cmake --build --preset release --parallel "${jobs}"
 run_ctest --preset release
 
+stage tsan "ThreadSanitizer build and run of the thread tests"
+cmake --preset tsan
+cmake --build --preset tsan --parallel "${jobs}"
+run_ctest --preset tsan
+
 stage sanitize "ASan + UBSan build and tests"
 cmake --preset sanitize
 cmake --build --preset sanitize --parallel "${jobs}"
@@ -117,6 +123,6 @@ for i in "${!stage_names[@]}"; do
   total=$((total + stage_seconds[i]))
 done
 printf '   %-14s %4d s\n' "total" "${total}"
-echo "All stages passed: release, sanitize, consumer, clang, aarch64 (cortex-a53 and max)."
+echo "All stages passed: release, tsan, sanitize, consumer, clang, aarch64 (cortex-a53 and max)."
 # The tests counted by ctest over every stage (a test run on several builds counts each time).
 echo "run_tests: ${tests_passed} passed, 0 failed"

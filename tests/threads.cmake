@@ -1,8 +1,12 @@
-# Tests of the thread pool and of thread-count independence (<simdiff/threads.h>). The pool is
-# internal: the test includes "lib/threads/thread_pool.h" from the project root. The tsan preset
-# runs this executable (and the GEMM tests) under ThreadSanitizer.
+# Tests of the thread pool and of thread-count independence (<simdiff/threads.h>): the pool and
+# gemm in test_threads.cc; the row-wise, loss, element-wise and optimizer kernels and a training
+# run in test_thread_kernels.cc. The pool is internal: the tests include "lib/threads/*.h" from
+# the project root. The tsan preset runs this executable under ThreadSanitizer.
 find_package(Threads REQUIRED)
-add_executable(simdiff_thread_tests test_main.cc test_threads.cc)
+# allocation_counter.cc replaces the global operator new to count allocations (a warm training
+# step must perform none, on any thread count).
+add_executable(simdiff_thread_tests
+  test_main.cc allocation_counter.cc test_threads.cc test_thread_kernels.cc)
 target_include_directories(simdiff_thread_tests PRIVATE ${PROJECT_SOURCE_DIR})
 target_link_libraries(simdiff_thread_tests
   PRIVATE simdiff_test_support simdiff_warnings Threads::Threads)

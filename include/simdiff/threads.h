@@ -1,14 +1,19 @@
 // How many threads simdiff's kernels may use.
 //
 // The default is 1: simdiff starts no thread unless the application asks, so an application with
-// threads of its own is never oversubscribed. With n > 1, large products (gemm) split their work
-// over up to n threads (the calling thread and n - 1 workers of simdiff's own pool, started on
-// first use and kept); small ones stay on the calling thread, where splitting would cost more
-// than it saves. Results are bit-identical for every thread count.
+// threads of its own is never oversubscribed. With n > 1, large calls split their work over up
+// to n threads (the calling thread and n - 1 workers of simdiff's own pool, started on first use
+// and kept): products (gemm, gemm_bias_activation) by rows or columns; the row-wise primitives
+// (softmax, log_softmax, logsumexp, row_max, row_argmax and their backward passes) and the
+// losses by rows; the element-wise functions and Optimizer::apply by elements. Small calls stay
+// on the calling thread, where splitting would cost more than it saves (the sizes are listed in
+// README.md, "Matrix products and threads"). Results are bit-identical for every thread count:
+// the pieces depend only on the shape, and sums over them (a loss over the rows, a gradient norm)
+// are taken in a fixed order.
 //
-// The setting is process-wide; ScopedNumThreads overrides it for the current thread only. A
-// product called from inside simdiff's pool, or while another thread's product occupies the pool,
-// runs on its calling thread alone (same results).
+// The setting is process-wide; ScopedNumThreads overrides it for the current thread only. A call
+// made from inside simdiff's pool, or while another thread's call occupies the pool, runs on its
+// calling thread alone (same results).
 #pragma once
 
 #include <cstddef>

@@ -274,11 +274,16 @@ void run_gemm(const char* function, Transpose trans_a, Transpose trans_b, std::s
     T* workspace = thread_workspace<T>(kernels.workspace_elements(args));
     return kernels.run(args, workspace);
   }
-  // Part 0 is the largest, so its workspace size serves every part. All workspaces are taken
-  // here, on the calling thread, so that an allocation failure throws to the caller.
+  // Every part gets the largest part's workspace size. The largest part is not always the
+  // largest workspace: a kernel's blocking can give a shorter part bigger blocks (Highway: 145
+  // rows are two blocks of 78 rows, 144 rows one block of 144). All workspaces are taken here,
+  // on the calling thread, so that an allocation failure throws to the caller.
   constexpr std::size_t kAlign = 64 / sizeof(T);
-  const std::size_t stride =
-      (kernels.workspace_elements(part_of(args, split, 0)) + kAlign - 1) / kAlign * kAlign;
+  std::size_t largest = 0;
+  for (std::size_t i = 0; i < split.parts; ++i) {
+    largest = std::max(largest, kernels.workspace_elements(part_of(args, split, i)));
+  }
+  const std::size_t stride = (largest + kAlign - 1) / kAlign * kAlign;
   T* workspace = thread_workspace<T>(stride * split.parts);
   auto task = [&](std::size_t i) { kernels.run(part_of(args, split, i), workspace + i * stride); };
   detail::parallel_for(split.parts, split.threads, task);

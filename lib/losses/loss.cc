@@ -1,9 +1,13 @@
 // The Loss class: options check, the registry of Keras names, and one evaluation path shared by
 // operator(), value_and_grad and per_sample: check the arguments, convert labels and weights, let
-// the loss compute its per-sample values (and gradient) row by row, reduce.
+// the loss compute its per-sample values (and gradient) row by row, reduce. Above a size threshold
+// the rows split over threads in contiguous ranges (lib/threads/chunks.h); the reduction runs on
+// the calling thread over the per-row losses in row order, so the value does not depend on the
+// thread count.
 #include <array>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -12,6 +16,7 @@
 #include "lib/losses/loss_rows.h"
 #include "lib/losses/reduction.h"
 #include "lib/losses/scratch.h"
+#include "lib/threads/chunks.h"
 #include "simdiff/losses.h"
 
 namespace simdiff {
@@ -88,6 +93,21 @@ void compute_rows(const MeanSquaredError&, const LossRows<T>& batch) {
 template <class T>
 void compute_rows(const MeanAbsoluteError&, const LossRows<T>& batch) {
   detail::mean_absolute_error_rows(batch);
+}
+
+// Rows [begin, end) of a batch.
+template <class T>
+LossRows<T> rows_of(const LossRows<T>& batch, std::size_t begin, std::size_t end) {
+  const std::size_t offset = begin * batch.stride;
+  LossRows<T> part = batch;
+  if (part.y_true != nullptr) part.y_true += offset;
+  if (part.labels != nullptr) part.labels += begin;
+  part.y_pred += offset;
+  if (part.scale != nullptr) part.scale += begin;
+  part.loss += begin;
+  if (part.grad != nullptr) part.grad += offset;
+  part.rows = end - begin;
+  return part;
 }
 
 // What one evaluation writes besides the reduced loss; an empty span is not written.
@@ -180,7 +200,22 @@ double evaluate(const Loss::Config& config, Reduction reduction, const LossInput
                           rows,
                           input.shape.cols,
                           input.shape.row_stride()};
-  std::visit([&](const auto& options) { compute_rows(options, batch); }, config);
+  std::visit(
+      [&](const auto& options) {
+        // The categorical focal loss stays on the calling thread: its rows use a per-thread
+        // scratch row (lib/losses/scratch.h) that a pool worker would have to allocate, and a
+        // failed allocation there could not reach the caller.
+        using Options = std::decay_t<decltype(options)>;
+        if constexpr (std::is_same_v<Options, CategoricalFocalCrossentropy>) {
+          compute_rows(options, batch);
+        } else {
+          detail::parallel_rows(rows, batch.cols, detail::kRowwiseSplit,
+                                [&](std::size_t begin, std::size_t end) {
+                                  compute_rows(options, rows_of(batch, begin, end));
+                                });
+        }
+      },
+      config);
 
   if (outputs.want_per_sample) {
     for (std::size_t r = 0; r < rows; ++r) {

@@ -1,6 +1,8 @@
 // Optimizer: validation of the Keras arguments, the flat-buffer layout and one step (clip, weight
-// decay, update) through the kernels of the selected backend.
+// decay, update) through the kernels of the selected backend, on contiguous ranges of elements
+// split over threads above a size threshold (lib/threads/chunks.h).
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <limits>
@@ -9,10 +11,41 @@
 #include <string>
 
 #include "lib/optimizers/optimizer_kernels.h"
+#include "lib/threads/chunks.h"
 #include "simdiff/optimizers.h"
 
 namespace simdiff {
 namespace {
+
+// Runs f(begin, end) over element ranges of [0, n), split over threads above the threshold.
+template <class F>
+void for_ranges(std::size_t n, F&& f) {
+  detail::parallel_elements(n, sizeof(float), detail::kOptimizerSplit, f);
+}
+
+// A pointer advanced by `offset` elements; nullptr (an absent slot) stays nullptr.
+float* advanced(float* p, std::size_t offset) { return p == nullptr ? nullptr : p + offset; }
+
+// Sum of g^2 over n elements: per-chunk partials, summed in chunk order. The chunks (at most
+// kMaxPartials, whole 1024-element blocks of the kernel) depend on n only, so the sum is the
+// same for every thread count.
+double sum_squares(const detail::OptimizerKernels& kernels, const float* g, std::size_t n) {
+  constexpr std::size_t kMaxPartials = 256;
+  constexpr std::size_t kBlock = 1024;
+  const std::size_t wanted = (n + kMaxPartials - 1) / kMaxPartials;
+  const std::size_t size =
+      std::max(detail::kChunkBytes / sizeof(float), (wanted + kBlock - 1) / kBlock * kBlock);
+  const detail::Chunks split = detail::chunks_for(n, 1, size, detail::kOptimizerSplit);
+  if (split.chunks <= 1) return kernels.sum_squares(g, n);
+  std::array<double, kMaxPartials> partials{};
+  auto task = [&](std::size_t begin, std::size_t end) {
+    partials[begin / split.size] = kernels.sum_squares(g + begin, end - begin);
+  };
+  detail::run_chunks(n, split, task);
+  double total = 0;
+  for (std::size_t i = 0; i < split.chunks; ++i) total += partials[i];
+  return total;
+}
 
 std::string number(double value) {
   char buffer[64];
@@ -293,28 +326,34 @@ void Optimizer::apply(std::span<float> variables, std::span<float> gradients) {
     std::size_t offset = 0;
     for (const std::size_t size : sizes_) {
       if (size != 0) {
-        const double norm = std::sqrt(kernels.sum_squares(g + offset, size));
+        float* gv = g + offset;
+        const double norm = std::sqrt(sum_squares(kernels, gv, size));
         if (norm > *clipnorm_) {
-          kernels.scale(g + offset, size, static_cast<float>(*clipnorm_ / norm));
+          const auto factor = static_cast<float>(*clipnorm_ / norm);
+          for_ranges(size,
+                     [&](std::size_t b, std::size_t e) { kernels.scale(gv + b, e - b, factor); });
         }
       }
       offset += size;
     }
   } else if (global_clipnorm_) {
-    const double norm = std::sqrt(kernels.sum_squares(g, total_));
+    const double norm = std::sqrt(sum_squares(kernels, g, total_));
     // A NaN or infinite norm makes every gradient NaN, as Keras' clip_by_global_norm does.
-    if (!std::isfinite(norm)) {
-      kernels.scale(g, total_, std::numeric_limits<float>::quiet_NaN());
-    } else if (norm > *global_clipnorm_) {
-      kernels.scale(g, total_, static_cast<float>(*global_clipnorm_ / norm));
+    const float factor = !std::isfinite(norm) ? std::numeric_limits<float>::quiet_NaN()
+                                              : static_cast<float>(*global_clipnorm_ / norm);
+    if (!std::isfinite(norm) || norm > *global_clipnorm_) {
+      for_ranges(total_,
+                 [&](std::size_t b, std::size_t e) { kernels.scale(g + b, e - b, factor); });
     }
   } else if (clipvalue_) {
-    kernels.clip(g, total_, static_cast<float>(*clipvalue_));
+    const auto limit = static_cast<float>(*clipvalue_);
+    for_ranges(total_, [&](std::size_t b, std::size_t e) { kernels.clip(g + b, e - b, limit); });
   }
 
   const double lr = learning_rate_.at(iterations_);
   if (weight_decay_ && *weight_decay_ > 0) {
-    kernels.decay(v, total_, static_cast<float>(lr * *weight_decay_));
+    const auto factor = static_cast<float>(lr * *weight_decay_);
+    for_ranges(total_, [&](std::size_t b, std::size_t e) { kernels.decay(v + b, e - b, factor); });
   }
 
   const auto slot = [&](std::vector<float>& s) { return s.empty() ? nullptr : s.data(); };
@@ -322,20 +361,34 @@ void Optimizer::apply(std::span<float> variables, std::span<float> gradients) {
       [&](const auto& options) {
         using T = std::decay_t<decltype(options)>;
         if constexpr (std::is_same_v<T, SGD>) {
-          kernels.sgd(v, g, slot(slot0_), total_, static_cast<float>(lr),
-                      static_cast<float>(options.momentum), options.nesterov);
+          const auto momentum = static_cast<float>(options.momentum);
+          float* m = slot(slot0_);
+          for_ranges(total_, [&](std::size_t b, std::size_t e) {
+            kernels.sgd(v + b, g + b, advanced(m, b), e - b, static_cast<float>(lr), momentum,
+                        options.nesterov);
+          });
         } else if constexpr (std::is_same_v<T, RMSprop>) {
-          kernels.rmsprop(v, g, slot0_.data(), slot(slot1_), slot(slot2_), total_,
-                          static_cast<float>(lr), static_cast<float>(options.rho),
-                          static_cast<float>(options.momentum),
-                          static_cast<float>(options.epsilon));
+          float* a = slot0_.data();
+          float* m = slot(slot1_);
+          float* mg = slot(slot2_);
+          for_ranges(total_, [&](std::size_t b, std::size_t e) {
+            kernels.rmsprop(v + b, g + b, a + b, advanced(m, b), advanced(mg, b), e - b,
+                            static_cast<float>(lr), static_cast<float>(options.rho),
+                            static_cast<float>(options.momentum),
+                            static_cast<float>(options.epsilon));
+          });
         } else {
           const double t = static_cast<double>(iterations_ + 1);
           const double alpha =
               lr * std::sqrt(1 - std::pow(options.beta_2, t)) / (1 - std::pow(options.beta_1, t));
-          kernels.adam(v, g, slot0_.data(), slot1_.data(), slot(slot2_), total_,
-                       static_cast<float>(alpha), static_cast<float>(options.beta_1),
-                       static_cast<float>(options.beta_2), static_cast<float>(options.epsilon));
+          float* m = slot0_.data();
+          float* s = slot1_.data();
+          float* s_max = slot(slot2_);
+          for_ranges(total_, [&](std::size_t b, std::size_t e) {
+            kernels.adam(v + b, g + b, m + b, s + b, advanced(s_max, b), e - b,
+                         static_cast<float>(alpha), static_cast<float>(options.beta_1),
+                         static_cast<float>(options.beta_2), static_cast<float>(options.epsilon));
+          });
         }
       },
       config_);

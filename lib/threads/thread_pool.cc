@@ -59,16 +59,18 @@ class Pool {
       const std::lock_guard lock(mutex_);
       loop_ = &loop;
       helpers_ = helpers;
-      busy_ = helpers;
       ++generation_;
     }
     wake_.notify_all();
     loop.work();
     loops_.fetch_add(1, std::memory_order_relaxed);
     std::unique_lock lock(mutex_);
-    // The loop lives on this stack frame: return only after every helper has left it.
-    done_.wait(lock, [this] { return busy_ == 0; });
+    // Every index has been taken: close the loop to helpers that have not joined it yet (on a
+    // loaded machine a worker can wait milliseconds for a core, and the caller need not wait for
+    // it). The loop lives on this stack frame: return only after every helper that joined has
+    // left it.
     loop_ = nullptr;
+    done_.wait(lock, [this] { return busy_ == 0; });
   }
 
   std::size_t loops() const { return loops_.load(std::memory_order_relaxed); }
@@ -89,6 +91,8 @@ class Pool {
       if (stop_) return;
       seen = generation_;
       Loop* loop = loop_;
+      if (loop == nullptr) continue;  // woke after its caller finished the loop
+      ++busy_;
       lock.unlock();
       loop->work();
       lock.lock();
@@ -104,7 +108,7 @@ class Pool {
   std::condition_variable done_;
   Loop* loop_ = nullptr;
   std::size_t helpers_ = 0;
-  std::size_t busy_ = 0;
+  std::size_t busy_ = 0;  // helpers inside the current loop
   std::uint64_t generation_ = 0;
   bool stop_ = false;
 };
