@@ -80,6 +80,19 @@ void run_chunks(std::size_t count, const Chunks& split, F& f) {
   parallel_for(split.chunks, split.threads, task);
 }
 
+/// As run_chunks, for work whose results do not depend on where chunks end (every row or element
+/// computed on its own): on one thread the whole range is one call, so that a kernel sees the
+/// whole matrix (its row groups, prefetching across rows, streaming stores of a large output)
+/// rather than thousands of one-row calls.
+template <class F>
+void run_independent_chunks(std::size_t count, const Chunks& split, F& f) {
+  if (split.threads <= 1) {
+    if (count > 0) f(std::size_t{0}, count);
+    return;
+  }
+  run_chunks(count, split, f);
+}
+
 /// The split of `rows` rows of `cols` elements: chunks of about kChunkBytes / 4 elements of
 /// whole rows.
 inline Chunks row_chunks(std::size_t rows, std::size_t cols, SplitThreshold threshold) {
@@ -88,10 +101,11 @@ inline Chunks row_chunks(std::size_t rows, std::size_t cols, SplitThreshold thre
       rows, cols, std::max<std::size_t>(1, per_chunk / std::max<std::size_t>(1, cols)), threshold);
 }
 
-/// Runs f(begin, end) over row ranges of [0, rows) (see row_chunks).
+/// Runs f(begin, end) over row ranges of [0, rows) (see row_chunks); each row's results must
+/// not depend on the range it is computed in (see run_independent_chunks).
 template <class F>
 void parallel_rows(std::size_t rows, std::size_t cols, SplitThreshold threshold, F&& f) {
-  run_chunks(rows, row_chunks(rows, cols, threshold), f);
+  run_independent_chunks(rows, row_chunks(rows, cols, threshold), f);
 }
 
 /// The split of `n` elements of `element_bytes` bytes: chunks of kChunkBytes.
@@ -99,10 +113,11 @@ inline Chunks element_chunks(std::size_t n, std::size_t element_bytes, SplitThre
   return chunks_for(n, 1, kChunkBytes / element_bytes, threshold);
 }
 
-/// Runs f(begin, end) over element ranges of [0, n) (see element_chunks).
+/// Runs f(begin, end) over element ranges of [0, n) (see element_chunks); each element's result
+/// must not depend on the range it is computed in (see run_independent_chunks).
 template <class F>
 void parallel_elements(std::size_t n, std::size_t element_bytes, SplitThreshold threshold, F&& f) {
-  run_chunks(n, element_chunks(n, element_bytes, threshold), f);
+  run_independent_chunks(n, element_chunks(n, element_bytes, threshold), f);
 }
 
 }  // namespace simdiff::detail
