@@ -15,7 +15,8 @@ using detail::check_overlap;
 using detail::check_size;
 using detail::checked_extent;
 
-// Validated pieces of a call: the extent of each matrix buffer and the stride.
+// Validated pieces of a call: the extent of each matrix buffer and the stride. (Copied into plain
+// variables by the callers: clang 14 cannot capture structured bindings in lambdas.)
 struct Checked {
   std::size_t extent;
   std::size_t stride;
@@ -28,7 +29,9 @@ Checked check_matrix(const char* function, MatrixShape shape) {
 template <class T, class Out>
 void per_row(const char* function, std::span<const T> x, MatrixShape shape, std::span<Out> out,
              void (*kernel)(const T*, Out*, std::size_t, std::size_t, std::size_t)) {
-  const auto [extent, stride] = check_matrix(function, shape);
+  const Checked checked = check_matrix(function, shape);
+  const std::size_t extent = checked.extent;
+  const std::size_t stride = checked.stride;
   check_size(function, "x", x.size(), extent);
   check_size(function, "out", out.size(), shape.rows);
   check_overlap(function, "out", out, shape.rows, "x", x, extent, Aliasing::disjoint_only);
@@ -43,7 +46,9 @@ void per_row(const char* function, std::span<const T> x, MatrixShape shape, std:
 template <class T>
 void matrix_to_matrix(const char* function, std::span<const T> x, MatrixShape shape, std::span<T> y,
                       void (*kernel)(const T*, T*, std::size_t, std::size_t, std::size_t)) {
-  const auto [extent, stride] = check_matrix(function, shape);
+  const Checked checked = check_matrix(function, shape);
+  const std::size_t extent = checked.extent;
+  const std::size_t stride = checked.stride;
   check_size(function, "x", x.size(), extent);
   check_size(function, "y", y.size(), extent);
   check_overlap(function, "y", y, extent, "x", x, extent, Aliasing::in_place_allowed);
@@ -60,7 +65,9 @@ template <class T>
 void backward(const char* function, const char* a_name, std::span<const T> a, std::span<const T> dy,
               MatrixShape shape, std::span<T> dx,
               void (*kernel)(const T*, const T*, T*, std::size_t, std::size_t, std::size_t)) {
-  const auto [extent, stride] = check_matrix(function, shape);
+  const Checked checked = check_matrix(function, shape);
+  const std::size_t extent = checked.extent;
+  const std::size_t stride = checked.stride;
   check_size(function, a_name, a.size(), extent);
   check_size(function, "dy", dy.size(), extent);
   check_size(function, "dx", dx.size(), extent);
@@ -80,7 +87,9 @@ template <class T>
 void logsumexp_backward_impl(std::span<const T> x, std::span<const T> lse, std::span<const T> dlse,
                              MatrixShape shape, std::span<T> dx) {
   constexpr const char* kFunction = "logsumexp_backward";
-  const auto [extent, stride] = check_matrix(kFunction, shape);
+  const Checked checked = check_matrix(kFunction, shape);
+  const std::size_t extent = checked.extent;
+  const std::size_t stride = checked.stride;
   check_size(kFunction, "x", x.size(), extent);
   check_size(kFunction, "lse", lse.size(), shape.rows);
   check_size(kFunction, "dlse", dlse.size(), shape.rows);
