@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "lib/threads/chunks.h"
@@ -112,14 +113,20 @@ BOOST_AUTO_TEST_CASE(rowwise_results_do_not_depend_on_the_thread_count) {
   for_each_checked_target([](const TargetUnderTest&) {
     for_each_type([](auto tag) {
       using T = decltype(tag);
-      for (const auto& [shape, split] : row_cases()) {
+      for (const Case& row_case : row_cases()) {
+        // Named copies, not structured bindings: clang 14 cannot capture bindings in lambdas.
+        const MatrixShape& shape = row_case.shape;
+        const bool split = row_case.split;
         const std::size_t extent = (shape.rows - 1) * shape.stride + shape.cols;
         const std::vector<T> x = matrix<T>(shape, T(-30), T(30), "rows_x");
         const std::vector<T> dy = matrix<T>(shape, T(-1), T(1), "rows_dy");
         const std::vector<T> dlse = random_uniform<T>(T(-1), T(1), shape.rows, 7);
         using Matrix = void (*)(std::span<const T>, MatrixShape, std::span<T>);
-        for (const auto& [name, f] : {std::pair<const char*, Matrix>{"softmax", simdiff::softmax},
-                                      {"log_softmax", simdiff::log_softmax}}) {
+        for (const auto& named : {std::pair<const char*, Matrix>{"softmax", simdiff::softmax},
+                                  {"log_softmax", simdiff::log_softmax}}) {
+          // Named copies, not structured bindings: clang 14 cannot capture bindings in lambdas.
+          const auto& name = std::get<0>(named);
+          const auto& f = std::get<1>(named);
           check_thread_counts(describe_case(name, shape), split, [&] {
             std::vector<T> y(extent, T(0));
             f(x, shape, y);
@@ -129,9 +136,11 @@ BOOST_AUTO_TEST_CASE(rowwise_results_do_not_depend_on_the_thread_count) {
           });
         }
         using PerRow = void (*)(std::span<const T>, MatrixShape, std::span<T>);
-        for (const auto& [name, f] :
-             {std::pair<const char*, PerRow>{"logsumexp", simdiff::logsumexp},
-              {"row_max", simdiff::row_max}}) {
+        for (const auto& named : {std::pair<const char*, PerRow>{"logsumexp", simdiff::logsumexp},
+                                  {"row_max", simdiff::row_max}}) {
+          // Named copies, not structured bindings: clang 14 cannot capture bindings in lambdas.
+          const auto& name = std::get<0>(named);
+          const auto& f = std::get<1>(named);
           check_thread_counts(describe_case(name, shape), split, [&] {
             std::vector<T> out(shape.rows);
             f(x, shape, out);
@@ -152,9 +161,12 @@ BOOST_AUTO_TEST_CASE(rowwise_results_do_not_depend_on_the_thread_count) {
         simdiff::logsumexp(std::span<const T>(x), shape, std::span<T>(lse));
         using Backward =
             void (*)(std::span<const T>, std::span<const T>, MatrixShape, std::span<T>);
-        for (const auto& [name, f] :
+        for (const auto& named :
              {std::pair<const char*, Backward>{"softmax_backward", simdiff::softmax_backward},
               {"log_softmax_backward", simdiff::log_softmax_backward}}) {
+          // Named copies, not structured bindings: clang 14 cannot capture bindings in lambdas.
+          const auto& name = std::get<0>(named);
+          const auto& f = std::get<1>(named);
           check_thread_counts(describe_case(name, shape), split, [&] {
             std::vector<T> dx(extent, T(0));
             f(y, dy, shape, dx);
@@ -182,7 +194,10 @@ BOOST_AUTO_TEST_CASE(loss_results_do_not_depend_on_the_thread_count) {
   for_each_checked_target([](const TargetUnderTest&) {
     for_each_type([](auto tag) {
       using T = decltype(tag);
-      for (const auto& [shape, split] : row_cases()) {
+      for (const Case& row_case : row_cases()) {
+        // Named copies, not structured bindings: clang 14 cannot capture bindings in lambdas.
+        const MatrixShape& shape = row_case.shape;
+        const bool split = row_case.split;
         const std::vector<T> logits = matrix<T>(shape, T(-8), T(8), "loss_logits");
         const std::vector<T> probabilities = matrix<T>(shape, T(0.01), T(1), "loss_p");
         const std::vector<T> targets = matrix<T>(shape, T(0), T(1), "loss_t");
@@ -239,13 +254,19 @@ BOOST_AUTO_TEST_CASE(elementwise_results_do_not_depend_on_the_thread_count) {
           {"exp", simdiff::exp},           {"log", simdiff::log},
           {"log1p", simdiff::log1p},       {"sigmoid", simdiff::sigmoid},
           {"softplus", simdiff::softplus}, {"log_sigmoid", simdiff::log_sigmoid}};
-      for (const auto& [n, split] : {std::pair<std::size_t, bool>{1, false},
-                                     {17, false},
-                                     {kBelow - 1, false},
-                                     {kBelow + 13, true},
-                                     {3 * kBelow + 1001, true}}) {
+      for (const auto& named : {std::pair<std::size_t, bool>{1, false},
+                                {17, false},
+                                {kBelow - 1, false},
+                                {kBelow + 13, true},
+                                {3 * kBelow + 1001, true}}) {
+        // Named copies, not structured bindings: clang 14 cannot capture bindings in lambdas.
+        const auto& n = std::get<0>(named);
+        const auto& split = std::get<1>(named);
         const std::vector<T> x = random_uniform<T>(T(0.001), T(40), n, seed_of("elementwise", n));
-        for (const auto& [name, f] : functions) {
+        for (const auto& named : functions) {
+          // Named copies, not structured bindings: clang 14 cannot capture bindings in lambdas.
+          const auto& name = std::get<0>(named);
+          const auto& f = std::get<1>(named);
           check_thread_counts(std::string(name) + " of " + std::to_string(n), split, [&] {
             std::vector<T> y(n);
             f(x, y);
@@ -271,11 +292,14 @@ BOOST_AUTO_TEST_CASE(optimizer_results_do_not_depend_on_the_thread_count) {
       simdiff::RMSprop{.momentum = 0.5, .centered = true, .weight_decay = 0.01}};
   constexpr std::size_t kBelow = 2 * simdiff::detail::kOptimizerSplit.elements_per_thread;
   for_each_checked_target([&](const TargetUnderTest&) {
-    for (const auto& [n, split] : {std::pair<std::size_t, bool>{1, false},
-                                   {1000, false},
-                                   {kBelow - 1, false},
-                                   {kBelow + 77, true},
-                                   {5 * kBelow + 3, true}}) {
+    for (const auto& named : {std::pair<std::size_t, bool>{1, false},
+                              {1000, false},
+                              {kBelow - 1, false},
+                              {kBelow + 77, true},
+                              {5 * kBelow + 3, true}}) {
+      // Named copies, not structured bindings: clang 14 cannot capture bindings in lambdas.
+      const auto& n = std::get<0>(named);
+      const auto& split = std::get<1>(named);
       const std::vector<float> v0 = random_uniform<float>(-1, 1, n, seed_of("optimizer_v", n));
       const std::vector<float> g0 = random_uniform<float>(-1, 1, n, seed_of("optimizer_g", n));
       const std::size_t sizes[] = {n / 3, n - n / 3};
