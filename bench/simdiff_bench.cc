@@ -148,9 +148,12 @@ void register_elementwise(const std::vector<Selection>& selections) {
 // losses only. Gradient scale 1 / batch, as for Keras' default reduction, and no smoothing.
 
 const std::vector<Shape> kLossShapes = {{32, 10}, {256, 1000}, {64, 32000}, {4096, 4096}};
-// Sigmoid cross-entropy over n = 2^10, 2^16, 2^22 elements as [n / 16 x 16].
-const std::vector<Shape> kBinaryLossShapes = {
-    {std::size_t{1} << 6, 16}, {std::size_t{1} << 12, 16}, {std::size_t{1} << 18, 16}};
+// Sigmoid cross-entropy over n = 2^10, 2^16, 2^22 elements as [n / 16 x 16], and 2^16 as
+// [n x 1], a batch of single sigmoid outputs (binary classification).
+const std::vector<Shape> kBinaryLossShapes = {{std::size_t{1} << 6, 16},
+                                              {std::size_t{1} << 12, 16},
+                                              {std::size_t{1} << 18, 16},
+                                              {std::size_t{1} << 16, 1}};
 
 /// The loss inputs and outputs of one shape beside its Workspace (x): labels, one-hot-like soft
 /// targets, per-row scales, per-row losses, a gradient and a scratch matrix for the baselines.

@@ -27,6 +27,7 @@
 #define SIMDIFF_LIB_HIGHWAY_LOSS_KERNELS_INL_H_
 #endif
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -838,10 +839,7 @@ HWY_INLINE V ExpMinusMagnitude(D d, V v) {
 }
 
 // The loss term of logits v against targets t, divided by cols, and with kGrad the gradient, from
-// q = ExpMinusMagnitude(v) and p = Log1pOverQ(q). The callers compute q, then p, for two vectors
-// before the rest: the long dependency chains of the exponentials and polynomials then overlap,
-// where whole terms one after the other would leave the out-of-order window too few independent
-// operations (a third faster on AVX2).
+// q = ExpMinusMagnitude(v) and p = Log1pOverQ(q).
 template <bool kGrad, class D, class V = hn::VFromD<D>, class T = hn::TFromD<D>>
 HWY_INLINE V SigmoidCrossEntropyTerm(D d, V v, V t, V q, V p, const BinaryRowConstants<T>& c,
                                      V& grad) {
@@ -861,90 +859,194 @@ HWY_INLINE V SigmoidCrossEntropyTerm(D d, V v, V t, V q, V p, const BinaryRowCon
   return hn::Mul(hn::MulAdd(q, p, linear), hn::Set(d, c.inverse_cols));
 }
 
-// Two whole vectors at x[i], targets[i]: adds their terms to sum0 and sum1 and, with kGrad, stores
-// their gradient.
-template <bool kGrad, class D, class V = hn::VFromD<D>, class T = hn::TFromD<D>>
-HWY_INLINE void SigmoidCrossEntropyPair(D d, const T* x, const T* targets, T* grad, std::size_t i,
-                                        const BinaryRowConstants<T>& c, V& sum0, V& sum1) {
-  const std::size_t N = hn::Lanes(d);
-  const V v0 = hn::LoadU(d, x + i);
-  const V v1 = hn::LoadU(d, x + i + N);
-  const V q0 = ExpMinusMagnitude(d, v0);
-  const V q1 = ExpMinusMagnitude(d, v1);
-  const V p0 = Log1pOverQ(d, q0);
-  const V p1 = Log1pOverQ(d, q1);
-  V g0 = hn::Zero(d), g1 = hn::Zero(d);
-  sum0 = hn::Add(sum0,
-                 SigmoidCrossEntropyTerm<kGrad>(d, v0, hn::LoadU(d, targets + i), q0, p0, c, g0));
-  sum1 = hn::Add(
-      sum1, SigmoidCrossEntropyTerm<kGrad>(d, v1, hn::LoadU(d, targets + i + N), q1, p1, c, g1));
-  if constexpr (kGrad) {
-    hn::StoreU(g0, d, grad + i);
-    hn::StoreU(g1, d, grad + i + N);
-  }
+// The rows are computed in chunks of kSigmoidChunkVectors vectors of contiguous elements, in three
+// stages over the chunk: q = exp(-|x|) of every vector into a buffer, then p = Log1pOverQ(q), then
+// the division and the terms. Each stage is a run of independent short chains that the
+// out-of-order window overlaps. One vector's whole term is a chain of about 70 cycles on AVX2
+// (exponential, polynomial, then the division's dependants), and computed vector after vector
+// the window held about one pair of them: the kernel ran at that latency, not at the FMA units'
+// throughput. Short rows (shorter than a chunk) are grouped: the elements of a group of rows are
+// one flat chunk (copied together first when the rows are strided), whose terms are then summed
+// per row. A matrix of one column, a batch of sigmoid outputs, is then as fast as a long row,
+// where one row at a time it had been 20 times slower.
+constexpr std::size_t kSigmoidChunkVectors = 32;
+
+// The elements of a chunk on D.
+template <class D>
+HWY_INLINE std::size_t SigmoidChunkElements(D d) {
+  return kSigmoidChunkVectors * hn::Lanes(d);
 }
 
-// The last count (1 <= count <= N) elements at x[i]: adds their terms to sum, stores the gradient.
-template <bool kGrad, class D, class V = hn::VFromD<D>, class T = hn::TFromD<D>>
-HWY_INLINE void SigmoidCrossEntropyLast(D d, const T* x, const T* targets, T* grad, std::size_t i,
-                                        std::size_t count, const BinaryRowConstants<T>& c, V& sum) {
-  const bool whole = count == hn::Lanes(d);
+// Chunk buffers: q, the terms, and for strided short rows packed copies of x, the targets and
+// the gradient.
+template <class D>
+struct SigmoidChunkBuffers {
+  using T = hn::TFromD<D>;
+  static constexpr std::size_t kElements = kSigmoidChunkVectors * hn::MaxLanes(D());
+  HWY_ALIGN T q[kElements];
+  HWY_ALIGN T p[kElements];
+  HWY_ALIGN T terms[kElements];
+  HWY_ALIGN T x[kElements];
+  HWY_ALIGN T targets[kElements];
+  HWY_ALIGN T grad[kElements];
+};
+
+// The n (1 <= n <= SigmoidChunkElements) contiguous elements at x: terms[i] = the loss term of
+// element i divided by cols; with kGrad, grad[i] = c.grad_scale (sigmoid(x[i]) - t'[i]). grad may
+// be x (each vector is read before it is written).
+template <bool kGrad, class D, class Buffers, class T = hn::TFromD<D>>
+HWY_INLINE void SigmoidCrossEntropyChunk(D d, const T* x, const T* targets, std::size_t n,
+                                         const BinaryRowConstants<T>& c, Buffers& b,
+                                         T* HWY_RESTRICT terms, T* grad) {
+  using V = hn::VFromD<D>;
+  const std::size_t N = hn::Lanes(d);
   const V zero = hn::Zero(d);
-  const V v = whole ? hn::LoadU(d, x + i) : LoadTail(d, x + i, count, zero);
-  const V t = whole ? hn::LoadU(d, targets + i) : LoadTail(d, targets + i, count, zero);
-  const V q = ExpMinusMagnitude(d, v);
-  V g = zero;
-  const V term = SigmoidCrossEntropyTerm<kGrad>(d, v, t, q, Log1pOverQ(d, q), c, g);
-  sum = hn::Add(sum, whole ? term : hn::IfThenElseZero(hn::FirstN(d, count), term));
-  if constexpr (kGrad) {
-    if (whole) {
-      hn::StoreU(g, d, grad + i);
-    } else {
-      StoreTail(d, g, grad + i, count);
-    }
+  std::size_t i = 0;
+  for (; i + N <= n; i += N) hn::Store(ExpMinusMagnitude(d, hn::LoadU(d, x + i)), d, b.q + i);
+  if (i < n) hn::Store(ExpMinusMagnitude(d, LoadTail(d, x + i, n - i, zero)), d, b.q + i);
+  for (i = 0; i < n; i += N) hn::Store(Log1pOverQ(d, hn::Load(d, b.q + i)), d, b.p + i);
+  for (i = 0; i + N <= n; i += N) {
+    V g = zero;
+    const V term = SigmoidCrossEntropyTerm<kGrad>(d, hn::LoadU(d, x + i), hn::LoadU(d, targets + i),
+                                                  hn::Load(d, b.q + i), hn::Load(d, b.p + i), c, g);
+    hn::StoreU(term, d, terms + i);
+    if constexpr (kGrad) hn::StoreU(g, d, grad + i);
+  }
+  if (i < n) {
+    V g = zero;
+    const V term = SigmoidCrossEntropyTerm<kGrad>(d, LoadTail(d, x + i, n - i, zero),
+                                                  LoadTail(d, targets + i, n - i, zero),
+                                                  hn::Load(d, b.q + i), hn::Load(d, b.p + i), c, g);
+    StoreTail(d, term, terms + i, n - i);
+    if constexpr (kGrad) StoreTail(d, g, grad + i, n - i);
   }
 }
 
-template <bool kGrad, class T>
-HWY_INLINE void SigmoidCrossEntropyRows(const T* x, const T* targets, const T* scale, T smoothing,
-                                        T* loss, T* grad, std::size_t rows, std::size_t cols,
-                                        std::size_t stride) {
-  const hn::ScalableTag<T> d;
-  using V = hn::VFromD<decltype(d)>;
+// Adds terms[0, n) to total: blocks of kBlockVectors vectors summed in T (four accumulators),
+// each block total added to the compensated sum, as the other row sums (rowwise-inl.h).
+template <class D, class T = hn::TFromD<D>>
+HWY_INLINE void AddTermSums(D d, const T* HWY_RESTRICT terms, std::size_t n,
+                            CompensatedSum& total) {
+  using V = hn::VFromD<D>;
   const std::size_t N = hn::Lanes(d);
-  BinaryRowConstants<T> c{T(1) - smoothing, smoothing / 2,
-                          static_cast<T>(1.0 / static_cast<double>(cols)), T(0)};
+  std::size_t i = 0;
+  if (n < N) {
+    double sum = 0;
+    for (; i < n; ++i) sum += static_cast<double>(terms[i]);
+    total.Add(sum);
+    return;
+  }
+  while (i < n) {
+    const std::size_t block_end = HWY_MIN(n, i + kBlockVectors * N);
+    V s0 = hn::Zero(d), s1 = hn::Zero(d), s2 = hn::Zero(d), s3 = hn::Zero(d);
+    for (; i + 4 * N <= block_end; i += 4 * N) {
+      s0 = hn::Add(s0, hn::LoadU(d, terms + i));
+      s1 = hn::Add(s1, hn::LoadU(d, terms + i + N));
+      s2 = hn::Add(s2, hn::LoadU(d, terms + i + 2 * N));
+      s3 = hn::Add(s3, hn::LoadU(d, terms + i + 3 * N));
+    }
+    for (; i + N <= block_end; i += N) s0 = hn::Add(s0, hn::LoadU(d, terms + i));
+    if (i < block_end) {
+      s1 = hn::Add(s1, LoadTail(d, terms + i, block_end - i, hn::Zero(d)));
+      i = block_end;
+    }
+    total.Add(ReduceToDouble(d, hn::Add(hn::Add(s0, s1), hn::Add(s2, s3))));
+  }
+}
+
+// Whether the n (>= 1) values at p are all equal to p[0].
+template <class D, class T = hn::TFromD<D>>
+HWY_INLINE bool AllEqual(D d, const T* p, std::size_t n) {
+  const std::size_t N = hn::Lanes(d);
+  const auto first = hn::Set(d, p[0]);
+  std::size_t i = 0;
+  for (; i + N <= n; i += N) {
+    if (!hn::AllTrue(d, hn::Eq(hn::LoadU(d, p + i), first))) return false;
+  }
+  for (; i < n; ++i) {
+    if (!(p[i] == p[0])) return false;
+  }
+  return true;
+}
+
+// The gradient scale of row r: scale[r] / cols, rounded once.
+template <class T>
+HWY_INLINE T SigmoidGradScale(const T* scale, std::size_t r, std::size_t cols) {
+  return static_cast<T>(static_cast<double>(scale[r]) / static_cast<double>(cols));
+}
+
+// Rows of at least one chunk: each row in chunks, its terms summed across them.
+template <bool kGrad, class D, class T = hn::TFromD<D>>
+HWY_INLINE void SigmoidCrossEntropyLongRows(D d, const T* x, const T* targets, const T* scale,
+                                            BinaryRowConstants<T> c, T* loss, T* grad,
+                                            std::size_t rows, std::size_t cols, std::size_t stride,
+                                            SigmoidChunkBuffers<D>& b) {
+  const std::size_t chunk = SigmoidChunkElements(d);
   for (std::size_t r = 0; r < rows; ++r) {
-    const T* row = x + r * stride;
-    const T* target_row = targets + r * stride;
-    T* grad_row = kGrad ? grad + r * stride : nullptr;
-    if constexpr (kGrad) {
-      c.grad_scale = static_cast<T>(static_cast<double>(scale[r]) / static_cast<double>(cols));
-    }
-    // Blocked sums as in SumExpShifted, four vectors per iteration.
+    if constexpr (kGrad) c.grad_scale = SigmoidGradScale(scale, r, cols);
     CompensatedSum total;
-    std::size_t i = 0;
-    while (i + 4 * N <= cols) {
-      const std::size_t block_end = HWY_MIN(cols, i + kBlockVectors * N);
-      V s0 = hn::Zero(d), s1 = hn::Zero(d), s2 = hn::Zero(d), s3 = hn::Zero(d);
-      for (; i + 4 * N <= block_end; i += 4 * N) {
-        SigmoidCrossEntropyPair<kGrad>(d, row, target_row, grad_row, i, c, s0, s1);
-        SigmoidCrossEntropyPair<kGrad>(d, row, target_row, grad_row, i + 2 * N, c, s2, s3);
+    for (std::size_t i = 0; i < cols; i += chunk) {
+      const std::size_t n = HWY_MIN(chunk, cols - i);
+      SigmoidCrossEntropyChunk<kGrad>(d, x + r * stride + i, targets + r * stride + i, n, c, b,
+                                      b.terms, kGrad ? grad + r * stride + i : nullptr);
+      AddTermSums(d, b.terms, n, total);
+    }
+    loss[r] = static_cast<T>(total.TotalAllowingInfinity());
+  }
+}
+
+// Rows shorter than a chunk, in groups of chunk / cols rows computed as one flat chunk. A group
+// whose rows share one gradient scale (no sample weights) gets it in the chunk; otherwise the
+// chunk's gradient is sigmoid - t' and each row is scaled after it, the same one rounding.
+template <bool kGrad, class D, class T = hn::TFromD<D>>
+HWY_INLINE void SigmoidCrossEntropyShortRows(D d, const T* x, const T* targets, const T* scale,
+                                             BinaryRowConstants<T> c, T* loss, T* grad,
+                                             std::size_t rows, std::size_t cols, std::size_t stride,
+                                             SigmoidChunkBuffers<D>& b) {
+  const std::size_t group_rows = SigmoidChunkElements(d) / cols;
+  const bool packed = stride == cols;
+  for (std::size_t first = 0; first < rows; first += group_rows) {
+    const std::size_t count = HWY_MIN(group_rows, rows - first);
+    const std::size_t n = count * cols;
+    const T* group_x = x + first * stride;
+    const T* group_targets = targets + first * stride;
+    T* group_grad = kGrad ? grad + first * stride : nullptr;
+    if (!packed) {
+      for (std::size_t j = 0; j < count; ++j) {
+        std::copy_n(group_x + j * stride, cols, b.x + j * cols);
+        std::copy_n(group_targets + j * stride, cols, b.targets + j * cols);
       }
-      total.Add(ReduceToDouble(d, hn::Add(hn::Add(s0, s1), hn::Add(s2, s3))));
+      group_x = b.x;
+      group_targets = b.targets;
     }
-    // Fewer than four vectors left: short rows end here, without a compensated sum.
-    V s0 = hn::Zero(d), s1 = hn::Zero(d);
-    if (i + 2 * N <= cols) {
-      SigmoidCrossEntropyPair<kGrad>(d, row, target_row, grad_row, i, c, s0, s1);
-      i += 2 * N;
+    bool uniform_scale = true;
+    if constexpr (kGrad) {
+      uniform_scale = AllEqual(d, scale + first, count);
+      c.grad_scale = uniform_scale ? SigmoidGradScale(scale, first, cols) : T(1);
     }
-    for (; i < cols; i += N) {
-      SigmoidCrossEntropyLast<kGrad>(d, row, target_row, grad_row, i, HWY_MIN(N, cols - i), c, s0);
+    // A column's terms are the losses themselves (divided by cols = 1).
+    T* terms = cols == 1 ? loss + first : b.terms;
+    SigmoidCrossEntropyChunk<kGrad>(d, group_x, group_targets, n, c, b, terms,
+                                    packed ? group_grad : b.grad);
+    if (cols > 1) {
+      for (std::size_t j = 0; j < count; ++j) {
+        CompensatedSum total;
+        AddTermSums(d, b.terms + j * cols, cols, total);
+        loss[first + j] = static_cast<T>(total.TotalAllowingInfinity());
+      }
     }
-    const double rest = ReduceToDouble(d, hn::Add(s0, s1));
-    loss[r] =
-        static_cast<T>(cols < 4 * N ? rest : (total.Add(rest), total.TotalAllowingInfinity()));
+    if (kGrad && !(uniform_scale && packed)) {
+      T* chunk_grad = packed ? group_grad : b.grad;
+      for (std::size_t j = 0; j < count; ++j) {
+        T* row_grad = chunk_grad + j * cols;
+        if (!uniform_scale) {
+          const auto row_scale = hn::Set(d, SigmoidGradScale(scale, first + j, cols));
+          MapRow(d, row_grad, row_grad, cols,
+                 [&](auto v) HWY_ATTR { return hn::Mul(v, row_scale); });
+        }
+        if (!packed) std::copy_n(row_grad, cols, group_grad + j * stride);
+      }
+    }
   }
 }
 
@@ -952,10 +1054,21 @@ template <class T>
 void SigmoidCrossEntropyKernel(const T* x, const T* targets, const T* HWY_RESTRICT scale,
                                T smoothing, T* HWY_RESTRICT loss, T* grad, std::size_t rows,
                                std::size_t cols, std::size_t stride) {
+  const hn::ScalableTag<T> d;
+  SigmoidChunkBuffers<decltype(d)> buffers;
+  const BinaryRowConstants<T> c{T(1) - smoothing, smoothing / 2,
+                                static_cast<T>(1.0 / static_cast<double>(cols)), T(0)};
+  const bool long_rows = cols >= SigmoidChunkElements(d);
   if (grad != nullptr) {
-    SigmoidCrossEntropyRows<true>(x, targets, scale, smoothing, loss, grad, rows, cols, stride);
+    (long_rows ? SigmoidCrossEntropyLongRows<true, decltype(d), T>
+               : SigmoidCrossEntropyShortRows<true, decltype(d), T>)(d, x, targets, scale, c, loss,
+                                                                     grad, rows, cols, stride,
+                                                                     buffers);
   } else {
-    SigmoidCrossEntropyRows<false>(x, targets, scale, smoothing, loss, grad, rows, cols, stride);
+    (long_rows ? SigmoidCrossEntropyLongRows<false, decltype(d), T>
+               : SigmoidCrossEntropyShortRows<false, decltype(d), T>)(d, x, targets, scale, c, loss,
+                                                                      grad, rows, cols, stride,
+                                                                      buffers);
   }
 }
 
