@@ -893,18 +893,27 @@ struct SigmoidChunkBuffers {
 
 // The n (1 <= n <= SigmoidChunkElements) contiguous elements at x: terms[i] = the loss term of
 // element i divided by cols; with kGrad, grad[i] = c.grad_scale (sigmoid(x[i]) - t'[i]). grad may
-// be x (each vector is read before it is written).
+// be x (each vector is read before it is written). The next chunk's logits and targets (next_n
+// elements at next_x and next_targets) are prefetched during the polynomial stage, which reads no
+// memory: on inputs larger than the caches the transfer then overlaps the arithmetic.
 template <bool kGrad, class D, class Buffers, class T = hn::TFromD<D>>
 HWY_INLINE void SigmoidCrossEntropyChunk(D d, const T* x, const T* targets, std::size_t n,
                                          const BinaryRowConstants<T>& c, Buffers& b,
-                                         T* HWY_RESTRICT terms, T* grad) {
+                                         T* HWY_RESTRICT terms, T* grad, const T* next_x,
+                                         const T* next_targets, std::size_t next_n) {
   using V = hn::VFromD<D>;
   const std::size_t N = hn::Lanes(d);
   const V zero = hn::Zero(d);
   std::size_t i = 0;
   for (; i + N <= n; i += N) hn::Store(ExpMinusMagnitude(d, hn::LoadU(d, x + i)), d, b.q + i);
   if (i < n) hn::Store(ExpMinusMagnitude(d, LoadTail(d, x + i, n - i, zero)), d, b.q + i);
-  for (i = 0; i < n; i += N) hn::Store(Log1pOverQ(d, hn::Load(d, b.q + i)), d, b.p + i);
+  for (i = 0; i < n; i += N) {
+    if (i < next_n) {
+      hwy::Prefetch(next_x + i);
+      hwy::Prefetch(next_targets + i);
+    }
+    hn::Store(Log1pOverQ(d, hn::Load(d, b.q + i)), d, b.p + i);
+  }
   for (i = 0; i + N <= n; i += N) {
     V g = zero;
     const V term = SigmoidCrossEntropyTerm<kGrad>(d, hn::LoadU(d, x + i), hn::LoadU(d, targets + i),
@@ -954,6 +963,29 @@ HWY_INLINE void AddTermSums(D d, const T* HWY_RESTRICT terms, std::size_t n,
   }
 }
 
+// The sum of the terms of a row of n (< SigmoidChunkElements) elements, as AddTermSums into an
+// empty compensated sum gives it (the same bits): a row of one block needs no compensation.
+template <class D, class T = hn::TFromD<D>>
+HWY_INLINE double RowTermSum(D d, const T* HWY_RESTRICT terms, std::size_t n) {
+  const std::size_t N = hn::Lanes(d);
+  if (n < 4 * N) {
+    using V = hn::VFromD<D>;
+    if (n < N) {
+      double sum = 0;
+      for (std::size_t i = 0; i < n; ++i) sum += static_cast<double>(terms[i]);
+      return sum;
+    }
+    V s0 = hn::LoadU(d, terms), s1 = hn::Zero(d);
+    std::size_t i = N;
+    for (; i + N <= n; i += N) s0 = hn::Add(s0, hn::LoadU(d, terms + i));
+    if (i < n) s1 = LoadTail(d, terms + i, n - i, hn::Zero(d));
+    return ReduceToDouble(d, hn::Add(s0, s1));
+  }
+  CompensatedSum total;
+  AddTermSums(d, terms, n, total);
+  return total.TotalAllowingInfinity();
+}
+
 // Whether the n (>= 1) values at p are all equal to p[0].
 template <class D, class T = hn::TFromD<D>>
 HWY_INLINE bool AllEqual(D d, const T* p, std::size_t n) {
@@ -987,8 +1019,19 @@ HWY_INLINE void SigmoidCrossEntropyLongRows(D d, const T* x, const T* targets, c
     CompensatedSum total;
     for (std::size_t i = 0; i < cols; i += chunk) {
       const std::size_t n = HWY_MIN(chunk, cols - i);
+      // The next chunk: the rest of this row, or the start of the next one.
+      std::size_t next = 0;
+      std::size_t next_n = 0;
+      if (i + chunk < cols) {
+        next = r * stride + i + chunk;
+        next_n = HWY_MIN(chunk, cols - i - chunk);
+      } else if (r + 1 < rows) {
+        next = (r + 1) * stride;
+        next_n = HWY_MIN(chunk, cols);
+      }
       SigmoidCrossEntropyChunk<kGrad>(d, x + r * stride + i, targets + r * stride + i, n, c, b,
-                                      b.terms, kGrad ? grad + r * stride + i : nullptr);
+                                      b.terms, kGrad ? grad + r * stride + i : nullptr, x + next,
+                                      targets + next, next_n);
       AddTermSums(d, b.terms, n, total);
     }
     loss[r] = static_cast<T>(total.TotalAllowingInfinity());
@@ -1026,13 +1069,14 @@ HWY_INLINE void SigmoidCrossEntropyShortRows(D d, const T* x, const T* targets, 
     }
     // A column's terms are the losses themselves (divided by cols = 1).
     T* terms = cols == 1 ? loss + first : b.terms;
+    // The next group, when its rows are contiguous.
+    const std::size_t next_n = packed ? HWY_MIN(group_rows, rows - first - count) * cols : 0;
+    const std::size_t next = next_n > 0 ? (first + count) * stride : 0;
     SigmoidCrossEntropyChunk<kGrad>(d, group_x, group_targets, n, c, b, terms,
-                                    packed ? group_grad : b.grad);
+                                    packed ? group_grad : b.grad, x + next, targets + next, next_n);
     if (cols > 1) {
       for (std::size_t j = 0; j < count; ++j) {
-        CompensatedSum total;
-        AddTermSums(d, b.terms + j * cols, cols, total);
-        loss[first + j] = static_cast<T>(total.TotalAllowingInfinity());
+        loss[first + j] = static_cast<T>(RowTermSum(d, b.terms + j * cols, cols));
       }
     }
     if (kGrad && !(uniform_scale && packed)) {

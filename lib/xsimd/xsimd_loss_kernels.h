@@ -29,6 +29,7 @@
 // division.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -300,96 +301,190 @@ inline Vec<T, Arch> SigmoidCrossEntropyTerm(Vec<T, Arch> v, Vec<T, Arch> t, Vec<
   return xsimd::fma(q, p, linear) * V(c.inverse_cols);
 }
 
-// Two whole vectors at x[i], targets[i]: adds their terms to sum0 and sum1 and, with kGrad, stores
-// their gradient.
+// The rows are computed in chunks of kSigmoidChunkVectors vectors of contiguous elements, in three
+// stages (exponentials, polynomials, terms), and short rows as one flat chunk per group of rows,
+// as in the Highway kernel (lib/highway/loss_kernels-inl.h), which explains why.
+constexpr std::size_t kSigmoidChunkVectors = 32;
+
+template <class T, class Arch>
+struct SigmoidChunkBuffers {
+  static constexpr std::size_t kElements = kSigmoidChunkVectors * Vec<T, Arch>::size;
+  alignas(Arch::alignment()) T q[kElements];
+  alignas(Arch::alignment()) T p[kElements];
+  alignas(Arch::alignment()) T terms[kElements];
+  alignas(Arch::alignment()) T x[kElements];
+  alignas(Arch::alignment()) T targets[kElements];
+  alignas(Arch::alignment()) T grad[kElements];
+};
+
+// The n (1 <= n <= kElements) contiguous elements at x: terms[i] = the loss term of element i
+// divided by cols; with kGrad, grad[i] = c.grad_scale (sigmoid(x[i]) - t'[i]). grad may be x.
 template <bool kGrad, class Arch, class T>
-inline void SigmoidCrossEntropyPair(const T* x, const T* targets, T* grad, std::size_t i,
-                                    const BinaryRowConstants<T, Arch>& c, Vec<T, Arch>& sum0,
-                                    Vec<T, Arch>& sum1) {
+inline void SigmoidCrossEntropyChunk(const T* x, const T* targets, std::size_t n,
+                                     const BinaryRowConstants<T, Arch>& c,
+                                     SigmoidChunkBuffers<T, Arch>& b, T* terms, T* grad,
+                                     const T* next_x, const T* next_targets, std::size_t next_n) {
   using V = Vec<T, Arch>;
   constexpr std::size_t N = V::size;
-  const V v0 = V::load_unaligned(x + i);
-  const V v1 = V::load_unaligned(x + i + N);
-  const V q0 = ExpMinusMagnitude(v0);
-  const V q1 = ExpMinusMagnitude(v1);
-  const V p0 = Log1pOverQ(q0);
-  const V p1 = Log1pOverQ(q1);
-  V g0(T(0)), g1(T(0));
-  sum0 += SigmoidCrossEntropyTerm<kGrad>(v0, V::load_unaligned(targets + i), q0, p0, c, g0);
-  sum1 += SigmoidCrossEntropyTerm<kGrad>(v1, V::load_unaligned(targets + i + N), q1, p1, c, g1);
-  if constexpr (kGrad) {
-    g0.store_unaligned(grad + i);
-    g1.store_unaligned(grad + i + N);
-  }
-}
-
-// The last count (1 <= count <= lanes) elements at x[i]: adds their terms to sum, stores the
-// gradient.
-template <bool kGrad, class Arch, class T>
-inline void SigmoidCrossEntropyLast(const T* x, const T* targets, T* grad, std::size_t i,
-                                    std::size_t count, const BinaryRowConstants<T, Arch>& c,
-                                    Vec<T, Arch>& sum) {
-  using V = Vec<T, Arch>;
-  const bool whole = count == V::size;
-  const V zero(T(0));
-  const V v = whole ? V::load_unaligned(x + i) : LoadTail<Arch>(x + i, count, T(0));
-  const V t = whole ? V::load_unaligned(targets + i) : LoadTail<Arch>(targets + i, count, T(0));
-  const V q = ExpMinusMagnitude(v);
-  V g = zero;
-  const V term = SigmoidCrossEntropyTerm<kGrad>(v, t, q, Log1pOverQ(q), c, g);
-  sum += whole ? term : xsimd::select(FirstN<T, Arch>(count), term, zero);
-  if constexpr (kGrad) {
-    if (whole) {
-      g.store_unaligned(grad + i);
-    } else {
-      StoreTail(g, grad + i, count);
+  std::size_t i = 0;
+  for (; i + N <= n; i += N) ExpMinusMagnitude(V::load_unaligned(x + i)).store_aligned(b.q + i);
+  if (i < n) ExpMinusMagnitude(LoadTail<Arch>(x + i, n - i, T(0))).store_aligned(b.q + i);
+  for (i = 0; i < n; i += N) {
+    if (i < next_n) {  // the next chunk, during the stage that reads no memory
+      __builtin_prefetch(next_x + i);
+      __builtin_prefetch(next_targets + i);
     }
+    Log1pOverQ(V::load_aligned(b.q + i)).store_aligned(b.p + i);
+  }
+  for (i = 0; i + N <= n; i += N) {
+    V g(T(0));
+    const V term =
+        SigmoidCrossEntropyTerm<kGrad>(V::load_unaligned(x + i), V::load_unaligned(targets + i),
+                                       V::load_aligned(b.q + i), V::load_aligned(b.p + i), c, g);
+    term.store_unaligned(terms + i);
+    if constexpr (kGrad) g.store_unaligned(grad + i);
+  }
+  if (i < n) {
+    V g(T(0));
+    const V term = SigmoidCrossEntropyTerm<kGrad>(
+        LoadTail<Arch>(x + i, n - i, T(0)), LoadTail<Arch>(targets + i, n - i, T(0)),
+        V::load_aligned(b.q + i), V::load_aligned(b.p + i), c, g);
+    StoreTail(term, terms + i, n - i);
+    if constexpr (kGrad) StoreTail(g, grad + i, n - i);
   }
 }
 
-template <bool kGrad, class Arch, class T>
-inline void SigmoidCrossEntropyRows(const T* x, const T* targets, const T* scale, T smoothing,
-                                    T* loss, T* grad, std::size_t rows, std::size_t cols,
-                                    std::size_t stride) {
+// Adds terms[0, n) to total in blocks of kBlockVectors vectors, as the other row sums.
+template <class Arch, class T>
+inline void AddTermSums(const T* terms, std::size_t n, CompensatedSum<Arch>& total) {
   using V = Vec<T, Arch>;
   constexpr std::size_t N = V::size;
-  BinaryRowConstants<T, Arch> c{T(1) - smoothing, smoothing / 2,
-                                static_cast<T>(1.0 / static_cast<double>(cols)), T(0)};
+  if (n < N) {
+    double sum = 0;
+    for (std::size_t i = 0; i < n; ++i) sum += static_cast<double>(terms[i]);
+    total.Add(sum);
+    return;
+  }
+  std::size_t i = 0;
+  while (i < n) {
+    const std::size_t block_end = BlockEnd<T, Arch>(i, n);
+    V s0(T(0)), s1(T(0)), s2(T(0)), s3(T(0));
+    for (; i + 4 * N <= block_end; i += 4 * N) {
+      s0 += V::load_unaligned(terms + i);
+      s1 += V::load_unaligned(terms + i + N);
+      s2 += V::load_unaligned(terms + i + 2 * N);
+      s3 += V::load_unaligned(terms + i + 3 * N);
+    }
+    for (; i + N <= block_end; i += N) s0 += V::load_unaligned(terms + i);
+    if (i < block_end) {
+      s1 += LoadTail<Arch>(terms + i, block_end - i, T(0));
+      i = block_end;
+    }
+    total.Add(ReduceToDouble((s0 + s1) + (s2 + s3)));
+  }
+}
+
+// The sum of a row's terms as AddTermSums into an empty compensated sum gives it (the same bits):
+// a row of one block needs no compensation.
+template <class Arch, class T>
+inline double RowTermSum(const T* terms, std::size_t n) {
+  using V = Vec<T, Arch>;
+  constexpr std::size_t N = V::size;
+  if (n >= N && n < 4 * N) {
+    V s0 = V::load_unaligned(terms), s1(T(0));
+    std::size_t i = N;
+    for (; i + N <= n; i += N) s0 += V::load_unaligned(terms + i);
+    if (i < n) s1 = LoadTail<Arch>(terms + i, n - i, T(0));
+    return ReduceToDouble(s0 + s1);
+  }
+  CompensatedSum<Arch> total;
+  AddTermSums(terms, n, total);
+  return total.TotalAllowingInfinity();
+}
+
+// Templated on Arch as every function here (one copy per architecture file).
+template <class Arch, class T>
+inline T SigmoidGradScale(const T* scale, std::size_t r, std::size_t cols) {
+  return static_cast<T>(static_cast<double>(scale[r]) / static_cast<double>(cols));
+}
+
+template <bool kGrad, class Arch, class T>
+inline void SigmoidCrossEntropyLongRows(const T* x, const T* targets, const T* scale,
+                                        BinaryRowConstants<T, Arch> c, T* loss, T* grad,
+                                        std::size_t rows, std::size_t cols, std::size_t stride,
+                                        SigmoidChunkBuffers<T, Arch>& b) {
+  constexpr std::size_t kChunk = SigmoidChunkBuffers<T, Arch>::kElements;
   for (std::size_t r = 0; r < rows; ++r) {
-    const T* row = x + r * stride;
-    const T* target_row = targets + r * stride;
-    T* grad_row = kGrad ? grad + r * stride : nullptr;
-    if constexpr (kGrad) {
-      c.grad_scale = static_cast<T>(static_cast<double>(scale[r]) / static_cast<double>(cols));
-    }
-    // Blocked sums as in SumExpShifted, four vectors per iteration.
+    if constexpr (kGrad) c.grad_scale = SigmoidGradScale<Arch>(scale, r, cols);
     CompensatedSum<Arch> total;
-    std::size_t i = 0;
-    while (i + 4 * N <= cols) {
-      const std::size_t block_end = BlockEnd<T, Arch>(i, cols);
-      V s0(T(0)), s1(T(0)), s2(T(0)), s3(T(0));
-      for (; i + 4 * N <= block_end; i += 4 * N) {
-        SigmoidCrossEntropyPair<kGrad>(row, target_row, grad_row, i, c, s0, s1);
-        SigmoidCrossEntropyPair<kGrad>(row, target_row, grad_row, i + 2 * N, c, s2, s3);
+    for (std::size_t i = 0; i < cols; i += kChunk) {
+      const std::size_t n = cols - i < kChunk ? cols - i : kChunk;
+      std::size_t next = 0;
+      std::size_t next_n = 0;
+      if (i + kChunk < cols) {
+        next = r * stride + i + kChunk;
+        next_n = cols - i - kChunk < kChunk ? cols - i - kChunk : kChunk;
+      } else if (r + 1 < rows) {
+        next = (r + 1) * stride;
+        next_n = cols < kChunk ? cols : kChunk;
       }
-      total.Add(ReduceToDouble((s0 + s1) + (s2 + s3)));
+      SigmoidCrossEntropyChunk<kGrad>(x + r * stride + i, targets + r * stride + i, n, c, b,
+                                      b.terms, kGrad ? grad + r * stride + i : nullptr, x + next,
+                                      targets + next, next_n);
+      AddTermSums(b.terms, n, total);
     }
-    // Fewer than four vectors left: short rows end here, without a compensated sum.
-    V s0(T(0)), s1(T(0));
-    if (i + 2 * N <= cols) {
-      SigmoidCrossEntropyPair<kGrad>(row, target_row, grad_row, i, c, s0, s1);
-      i += 2 * N;
+    loss[r] = static_cast<T>(total.TotalAllowingInfinity());
+  }
+}
+
+template <bool kGrad, class Arch, class T>
+inline void SigmoidCrossEntropyShortRows(const T* x, const T* targets, const T* scale,
+                                         BinaryRowConstants<T, Arch> c, T* loss, T* grad,
+                                         std::size_t rows, std::size_t cols, std::size_t stride,
+                                         SigmoidChunkBuffers<T, Arch>& b) {
+  const std::size_t group_rows = SigmoidChunkBuffers<T, Arch>::kElements / cols;
+  const bool packed = stride == cols;
+  for (std::size_t first = 0; first < rows; first += group_rows) {
+    const std::size_t count = rows - first < group_rows ? rows - first : group_rows;
+    const T* group_x = x + first * stride;
+    const T* group_targets = targets + first * stride;
+    T* group_grad = kGrad ? grad + first * stride : nullptr;
+    if (!packed) {
+      for (std::size_t j = 0; j < count; ++j) {
+        std::copy_n(group_x + j * stride, cols, b.x + j * cols);
+        std::copy_n(group_targets + j * stride, cols, b.targets + j * cols);
+      }
+      group_x = b.x;
+      group_targets = b.targets;
     }
-    for (; i < cols; i += N) {
-      SigmoidCrossEntropyLast<kGrad>(row, target_row, grad_row, i, cols - i < N ? cols - i : N, c,
-                                     s0);
+    bool uniform_scale = true;
+    if constexpr (kGrad) {
+      for (std::size_t j = 1; j < count; ++j) uniform_scale &= scale[first + j] == scale[first];
+      c.grad_scale = uniform_scale ? SigmoidGradScale<Arch>(scale, first, cols) : T(1);
     }
-    const double rest = ReduceToDouble(s0 + s1);
-    if (cols < 4 * N) {
-      loss[r] = static_cast<T>(rest);
-    } else {
-      total.Add(rest);
-      loss[r] = static_cast<T>(total.TotalAllowingInfinity());
+    // A column's terms are the losses themselves (divided by cols = 1).
+    T* terms = cols == 1 ? loss + first : b.terms;
+    T* chunk_grad = packed ? group_grad : b.grad;
+    const std::size_t next_rows =
+        rows - first - count < group_rows ? rows - first - count : group_rows;
+    const std::size_t next_n = packed ? next_rows * cols : 0;
+    const std::size_t next = next_n > 0 ? (first + count) * stride : 0;
+    SigmoidCrossEntropyChunk<kGrad>(group_x, group_targets, count * cols, c, b, terms, chunk_grad,
+                                    x + next, targets + next, next_n);
+    if (cols > 1) {
+      for (std::size_t j = 0; j < count; ++j) {
+        loss[first + j] = static_cast<T>(RowTermSum<Arch>(b.terms + j * cols, cols));
+      }
+    }
+    if (kGrad && !(uniform_scale && packed)) {
+      for (std::size_t j = 0; j < count; ++j) {
+        T* row_grad = chunk_grad + j * cols;
+        if (!uniform_scale) {
+          const T row_scale = SigmoidGradScale<Arch>(scale, first + j, cols);
+          for (std::size_t k = 0; k < cols; ++k) row_grad[k] *= row_scale;
+        }
+        if (!packed) std::copy_n(row_grad, cols, group_grad + j * stride);
+      }
     }
   }
 }
@@ -397,12 +492,18 @@ inline void SigmoidCrossEntropyRows(const T* x, const T* targets, const T* scale
 template <class T, class Arch>
 void SigmoidCrossEntropyKernel(const T* x, const T* targets, const T* scale, T smoothing, T* loss,
                                T* grad, std::size_t rows, std::size_t cols, std::size_t stride) {
+  SigmoidChunkBuffers<T, Arch> buffers;
+  const BinaryRowConstants<T, Arch> c{T(1) - smoothing, smoothing / 2,
+                                      static_cast<T>(1.0 / static_cast<double>(cols)), T(0)};
+  const bool long_rows = cols >= SigmoidChunkBuffers<T, Arch>::kElements;
   if (grad != nullptr) {
-    SigmoidCrossEntropyRows<true, Arch>(x, targets, scale, smoothing, loss, grad, rows, cols,
-                                        stride);
+    (long_rows ? SigmoidCrossEntropyLongRows<true, Arch, T>
+               : SigmoidCrossEntropyShortRows<true, Arch, T>)(x, targets, scale, c, loss, grad,
+                                                              rows, cols, stride, buffers);
   } else {
-    SigmoidCrossEntropyRows<false, Arch>(x, targets, scale, smoothing, loss, grad, rows, cols,
-                                         stride);
+    (long_rows ? SigmoidCrossEntropyLongRows<false, Arch, T>
+               : SigmoidCrossEntropyShortRows<false, Arch, T>)(x, targets, scale, c, loss, grad,
+                                                               rows, cols, stride, buffers);
   }
 }
 
