@@ -23,7 +23,7 @@ thread_local bool t_is_pool_worker = false;
 // sleeps on the condition variable. A training step runs a dozen loops a few tens of microseconds
 // apart, and waking a sleeping thread costs a futex call and, on a virtual machine, a halted vCPU
 // that the host must schedule again. Measured on a 2-vCPU VM (bench/threads_bench.cc and
-// gemm_bench, 2 threads): Softmax/65536 69.8 -> 44.9 us, Gemm 128x256x128 150 -> 88 us, where
+// gemm_bench, 2 threads): Softmax/65536 79.5 -> 48.6 us, Gemm 128x256x128 149 -> 93 us, where
 // without polling 2 threads had been no faster than 1. Polling yields the core on every round, so
 // that a thread that needs it is not kept from it, and it stops after this long.
 constexpr std::chrono::microseconds kPollTime{200};
