@@ -968,13 +968,8 @@ HWY_INLINE void AddTermSums(D d, const T* HWY_RESTRICT terms, std::size_t n,
 template <class D, class T = hn::TFromD<D>>
 HWY_INLINE double RowTermSum(D d, const T* HWY_RESTRICT terms, std::size_t n) {
   const std::size_t N = hn::Lanes(d);
-  if (n < 4 * N) {
+  if (n >= N && n < 4 * N) {
     using V = hn::VFromD<D>;
-    if (n < N) {
-      double sum = 0;
-      for (std::size_t i = 0; i < n; ++i) sum += static_cast<double>(terms[i]);
-      return sum;
-    }
     V s0 = hn::LoadU(d, terms), s1 = hn::Zero(d);
     std::size_t i = N;
     for (; i + N <= n; i += N) s0 = hn::Add(s0, hn::LoadU(d, terms + i));
